@@ -1,0 +1,1 @@
+"""Shared contract of the clickstream pipeline: event schema and storage layout."""
