@@ -1,0 +1,134 @@
+"""``clickstream-query``: run the Athena query files locally on DuckDB.
+
+Examples::
+
+    clickstream-query top_pages                      # local S3 (bucket from Terraform outputs)
+    clickstream-query --all --format csv
+    clickstream-query user_sessions --source build/events --explain
+    clickstream-query --all --report build/report/index.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from athena_local import format as fmt
+from athena_local import sql
+from athena_local.catalog import NoEventsError, parse_source
+from athena_local.dialect import DialectError
+from athena_local.report import write_report
+from athena_local.runner import QueryResult, Runner
+from clickstream_common.outputs import OutputsNotFoundError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clickstream-query",
+        description="Run the queries in queries/ (Athena SQL) on the transformed Parquet with "
+        "DuckDB, as <glue_database>.events.",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("name", nargs="?", help="query name (file stem in queries/)")
+    target.add_argument("--all", action="store_true", help="run every query")
+    target.add_argument("--list", action="store_true", help="list the queries and exit")
+    parser.add_argument("--format", choices=fmt.FORMATS, default="table")
+    parser.add_argument(
+        "--source",
+        default="s3",
+        help="s3 (transformed bucket from Terraform outputs, default), s3://bucket/prefix/, "
+        "a local directory (events/ or its parent), or arrow:DIR (local, via the S3 route)",
+    )
+    parser.add_argument("--database", help="schema name (default: glue_database output)")
+    parser.add_argument(
+        "--explain", action="store_true", help="show DuckDB SQL, plan and files read"
+    )
+    parser.add_argument("--report", type=Path, help="also write the HTML report to this path")
+    parser.add_argument("--no-cost", action="store_true", help="skip the Athena cost estimate")
+    return parser
+
+
+def _print_result(result: QueryResult, output_format: str) -> None:
+    footer = f"{result.seconds * 1000:.0f} ms in DuckDB"
+    if result.cost:
+        footer += f" · {result.cost.summary()}"
+    if output_format == "table":
+        print(f"== {result.name}: {result.query.description}")
+        print(fmt.to_text_table(result.table))
+        print(footer)
+        print()
+    else:
+        print(fmt.render(result.table, output_format), end="" if output_format == "csv" else "\n")
+        print(f"{result.name}: {footer}", file=sys.stderr)
+
+
+def _print_explain(runner: Runner, name: str) -> None:
+    _, translation = runner.translate(name)
+    print(f"-- {name}: DuckDB SQL (translated from Athena)")
+    print(translation.duckdb_sql)
+    for warning in translation.warnings:
+        print(f"-- warning: {warning}")
+    print(runner.plan(name))
+    try:
+        evidence = runner.scan_evidence(name)
+    except ValueError:
+        return
+    print(f"-- files read: {evidence.files_read_count}/{evidence.files_total}")
+    for path in evidence.files_read:
+        print(f"--   {path}")
+    print()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        for q in sql.list_queries():
+            print(f"{q.name:22} {q.description}")
+        return 0
+    if not args.name and not args.all and not args.report:
+        build_parser().print_usage(sys.stderr)
+        print("clickstream-query: give a query NAME, --all or --list", file=sys.stderr)
+        return 2
+    source = parse_source(args.source, record=args.explain)
+    with Runner.open(source, args.database) as runner:
+        names = [args.name] if args.name else [q.name for q in sql.list_queries()]
+        if args.explain:
+            for name in names:
+                _print_explain(runner, name)
+            return 0
+        results = [runner.run(name, with_cost=not args.no_cost) for name in names]
+        if args.format == "json" and len(results) > 1:
+            print(json.dumps({r.name: fmt.to_records(r.table) for r in results}, indent=2))
+            for r in results:
+                print(f"{r.name}: {r.cost.summary() if r.cost else ''}", file=sys.stderr)
+        else:
+            for r in results:
+                _print_result(r, args.format)
+        for r in results:
+            for warning in r.translation.warnings:
+                print(f"{r.name}: warning: {warning}", file=sys.stderr)
+        if args.report:
+            path = write_report(args.report, results, source.label, runner.database)
+            print(f"report written to {path}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (
+        DialectError,
+        NoEventsError,
+        OutputsNotFoundError,
+        sql.QueryFileError,
+        OSError,
+    ) as err:
+        print(f"clickstream-query: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

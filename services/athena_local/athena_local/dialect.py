@@ -1,0 +1,190 @@
+"""Athena (Trino) SQL in, DuckDB SQL out, with the semantic traps between them handled or refused.
+
+Athena runs Trino; locally DuckDB runs the same files. Most of the SQL is identical, but a few
+constructs parse in both engines and *mean different things*. sqlglot alone transpiles text; it
+does not know column types, so it leaves those traps in. This module therefore:
+
+1. parses as Athena (``read="athena"``) and fails with the file name and position on a parse error;
+2. resolves every column against the ``events`` table schema (unknown column -> clear error,
+   exactly like Athena's ``COLUMN_NOT_FOUND``) and annotates types;
+3. fixes what can be fixed:
+
+   * integer division - Trino ``7 / 2 = 3``, DuckDB ``7 / 2 = 3.5``: with types known, sqlglot
+     emits ``CAST(TRUNC(a / b) AS BIGINT)`` for integer operands;
+   * ``date_diff`` - Trino counts *complete* units (23:00 -> 01:00 next day is 0 days), DuckDB's
+     ``date_diff`` counts unit *boundaries* crossed (1 day); DuckDB's ``date_sub`` counts complete
+     units, so ``date_diff`` is rewritten to ``date_sub``;
+   * unnamed result columns get Athena's names (``_col0``), not sqlglot's (``_col_0``);
+
+4. refuses what Athena would refuse but DuckDB silently accepts: comparing a string column with a
+   number (``year = 2024``: partition values are strings in Glue; Trino raises "Cannot apply
+   operator: varchar = integer", DuckDB casts and returns rows);
+5. warns about what is valid in both but almost surely a mistake: a partition value that is not
+   zero-padded (``month = '1'`` matches nothing: the value is ``'01'``).
+
+Time zones are handled by the catalog (session ``TimeZone`` pinned to UTC, ``event_timestamp``
+exposed as a UTC ``TIMESTAMP`` like Athena shows it), and ``ORDER BY`` ties by the result
+comparison in :mod:`athena_local.compare` - neither is a text rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+
+from clickstream_common.schema import FIELDS, PARTITION_KEYS, TABLE_NAME
+
+#: sqlglot 30 ships an Athena dialect (Trino for queries); fall back to Trino for older versions.
+READ_DIALECT = "athena" if "athena" in sqlglot.Dialect.classes else "trino"
+WRITE_DIALECT = "duckdb"
+
+#: Glue/Athena column types of the ``events`` table (partition keys are strings, as Glue types them).
+_SQL_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "float64": "DOUBLE", "int32": "INT"}
+EVENTS_COLUMNS: dict[str, str] = {f.name: _SQL_TYPES[f.type] for f in FIELDS} | {
+    key: "VARCHAR" for key in PARTITION_KEYS
+}
+
+#: Width of each zero-padded partition value ('2024', '12', '05').
+_PARTITION_WIDTH = {"year": 4, "month": 2, "day": 2}
+_SQLGLOT_UNNAMED = re.compile(r"^_col_(\d+)$")
+
+
+class DialectError(ValueError):
+    """The SQL does not parse as Athena SQL, or would behave differently on Athena."""
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A query translated for DuckDB."""
+
+    athena_sql: str
+    duckdb_sql: str
+    expression: exp.Expression = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+
+def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expression:
+    """Parse one Athena statement, with the origin and position in the error."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=READ_DIALECT) if s is not None]
+    except ParseError as err:
+        raise DialectError(f"{origin}: not valid {READ_DIALECT} SQL: {err}") from err
+    if len(statements) != 1:
+        raise DialectError(f"{origin}: expected exactly one statement, found {len(statements)}")
+    return statements[0]
+
+
+def _schema(database: str) -> dict[str, dict[str, dict[str, str]]]:
+    return {database: {TABLE_NAME: EVENTS_COLUMNS}}
+
+
+def _typed(expression: exp.Expression, database: str, origin: str) -> exp.Expression:
+    """Qualify columns against the events schema and annotate types (raises on unknown columns)."""
+    schema = _schema(database)
+    try:
+        qualified = qualify(
+            expression.copy(),
+            schema=schema,
+            dialect=READ_DIALECT,
+            quote_identifiers=False,
+            identify=False,
+        )
+    except OptimizeError as err:
+        raise DialectError(f"{origin}: {err} (columns of {TABLE_NAME}: see schema.py)") from err
+    return annotate_types(qualified, schema=schema, dialect=READ_DIALECT)
+
+
+def _is_text(node: exp.Expression) -> bool:
+    return node.type is not None and node.type.is_type(*exp.DataType.TEXT_TYPES)
+
+
+def _is_number(node: exp.Expression) -> bool:
+    return node.type is not None and node.type.is_type(*exp.DataType.NUMERIC_TYPES)
+
+
+def athena_type_errors(typed: exp.Expression) -> list[str]:
+    """Comparisons Trino rejects (string vs number) but DuckDB would coerce silently."""
+    errors = []
+    for node in typed.find_all(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
+        left, right = node.left, node.right
+        if (_is_text(left) and _is_number(right)) or (_is_number(left) and _is_text(right)):
+            errors.append(
+                f"`{node.sql(READ_DIALECT)}` compares varchar with a number: Athena fails with "
+                "'Cannot apply operator: varchar = integer' while DuckDB casts and returns rows "
+                "(partition values are strings: write year = '2024')"
+            )
+    for node in typed.find_all(exp.In):
+        if _is_text(node.this) and any(_is_number(v) for v in node.expressions):
+            errors.append(
+                f"`{node.sql(READ_DIALECT)}` mixes a varchar column with numbers: Athena rejects it"
+            )
+    return errors
+
+
+def partition_warnings(typed: exp.Expression) -> list[str]:
+    """Partition literals that are not zero-padded: valid SQL that matches no partition."""
+    warnings = []
+    for node in typed.find_all(exp.EQ, exp.In):
+        column = node.this if isinstance(node, exp.In) else node.left
+        values = node.expressions if isinstance(node, exp.In) else [node.right]
+        if not isinstance(column, exp.Column) or column.name not in _PARTITION_WIDTH:
+            continue
+        width = _PARTITION_WIDTH[column.name]
+        for value in values:
+            if isinstance(value, exp.Literal) and value.is_string and len(value.this) != width:
+                warnings.append(
+                    f"{column.name} = '{value.this}' matches no partition: values are "
+                    f"zero-padded to {width} characters (e.g. '{value.this.zfill(width)}')"
+                )
+    return warnings
+
+
+def _date_diff_as_date_sub(node: exp.Expression) -> exp.Expression:
+    """Trino ``date_diff(unit, a, b)`` counts complete units, like DuckDB ``date_sub``."""
+    if not isinstance(node, exp.DateDiff):
+        return node
+    unit = node.args.get("unit")
+    unit_name = (unit.name if unit is not None else "day").lower()
+    return exp.Anonymous(
+        this="DATE_SUB",
+        expressions=[exp.Literal.string(unit_name), node.expression, node.this],
+    )
+
+
+def _athena_output_names(typed: exp.Expression) -> None:
+    """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``."""
+    if not isinstance(typed, exp.Select):
+        return
+    for item in typed.expressions:
+        if isinstance(item, exp.Alias):
+            match = _SQLGLOT_UNNAMED.match(item.alias)
+            if match:
+                item.set("alias", exp.to_identifier(f"_col{match.group(1)}"))
+
+
+def to_duckdb(sql: str, database: str, origin: str = "<sql>") -> Translation:
+    """Translate one Athena query on ``<database>.events`` into DuckDB SQL (see module docstring)."""
+    parsed = parse_athena(sql, origin)
+    typed = _typed(parsed, database, origin)
+    errors = athena_type_errors(typed)
+    if errors:
+        raise DialectError(f"{origin}: " + "; ".join(errors))
+    warnings = tuple(partition_warnings(typed))
+    rewritten = typed.transform(_date_diff_as_date_sub)
+    _athena_output_names(rewritten)
+    duckdb_sql = rewritten.sql(WRITE_DIALECT, pretty=True)
+    return Translation(sql, duckdb_sql, parsed, warnings)
+
+
+def naive_transpile(sql: str) -> str:
+    """Plain ``sqlglot.transpile`` without types: what a text-only translation would produce.
+
+    Kept so tests can show which traps the typed translation fixes.
+    """
+    return sqlglot.transpile(sql, read=READ_DIALECT, write=WRITE_DIALECT)[0]
