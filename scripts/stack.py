@@ -83,7 +83,7 @@ def localstack_env(gateway_port: int) -> dict[str, str]:
         # interfaces whatever GATEWAY_LISTEN says. GATEWAY_SERVER=twisted switches back.
         "GATEWAY_SERVER": os.environ.get("GATEWAY_SERVER") or "hypercorn",
         "LOCALSTACK_HOST": f"localhost:{gateway_port}",  # URLs LocalStack hands out must resolve offline
-        "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs without *.localhost.localstack.cloud names
+        "SQS_ENDPOINT_STRATEGY": "off",  # http://localhost:4566/<account>/<queue>: resolves offline and the AWS provider accepts it
         "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR,
         "LAMBDA_SUBPROCESS_RUNTIME_ROOT": str(RUNTIME_ROOT),
         "LAMBDA_SUBPROCESS_ENDPOINT_HOST": "127.0.0.1",

@@ -1,0 +1,24 @@
+# LocalStack (community, host mode or Docker): `scripts/tf.sh apply-local`.
+environment = "local"
+aws_region  = "us-east-1"
+
+# `make destroy` must be able to remove buckets that hold data.
+force_destroy = true
+
+# Glue/Athena are LocalStack Pro only; DuckDB runs queries/*.sql locally instead.
+enable_catalog = false
+
+# LocalStack writes one object per put batch immediately and ignores compression, so say what
+# actually happens: small buffers, uncompressed JSON.
+firehose_buffering_size_mb          = 1
+firehose_buffering_interval_seconds = 0
+firehose_compression                = "UNCOMPRESSED"
+# LocalStack has no StartDeliveryStreamEncryption (501); the raw bucket is still SSE-encrypted.
+firehose_server_side_encryption = false
+
+# A laptop, not a 128 MiB object: keep the local process small and failures fast.
+lambda_memory_mb          = 1024
+lambda_timeout_seconds    = 60
+lambda_max_retry_attempts = 2
+lambda_log_level          = "DEBUG"
+log_retention_days        = 7

@@ -1,0 +1,79 @@
+# Names and shared values, derived once so every file agrees on them.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  name_prefix = "${var.project}-${var.environment}"
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+
+  tags = merge(var.extra_tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+
+  # The storage layout contract (services/common/clickstream_common/schema.py): the transformer,
+  # the crawler and the query runner all depend on these exact prefixes.
+  raw_prefix        = "raw/"
+  events_prefix     = "events/"
+  quarantine_prefix = "quarantine/"
+  manifests_prefix  = "manifests/" # one JSON per processed raw object: what it produced
+  output_prefixes   = [local.events_prefix, local.quarantine_prefix, local.manifests_prefix]
+  table_name        = "events"
+  # Firehose failures land beside raw data but outside raw/, so they never trigger the Lambda.
+  firehose_error_prefix = "firehose-errors/"
+
+  # Glue database names allow no hyphens: clickstream_pipeline_<env>_db.
+  glue_database_name = replace("${var.project}_${var.environment}_db", "-", "_")
+
+  # Bucket names are global on AWS: the account id makes them unique without random suffixes
+  # (which would break the second `apply` being a no-op and the names being predictable).
+  bucket_names = {
+    raw            = "${local.name_prefix}-raw-${local.account_id}"
+    transformed    = "${local.name_prefix}-transformed-${local.account_id}"
+    athena_results = "${local.name_prefix}-athena-results-${local.account_id}"
+    artifacts      = "${local.name_prefix}-artifacts-${local.account_id}"
+  }
+
+  # Per-bucket lifecycle policy. Versioning protects data that is expensive or impossible to
+  # recreate (raw input, transformed output, deployed code); Athena results are disposable.
+  buckets = {
+    raw = {
+      versioned       = true
+      expiration_days = var.raw_expiration_days
+    }
+    transformed = {
+      versioned       = true
+      expiration_days = null
+    }
+    athena_results = {
+      versioned       = false
+      expiration_days = var.athena_results_expiration_days
+    }
+    artifacts = {
+      versioned       = true
+      expiration_days = null
+    }
+  }
+
+  use_kms = var.kms_key_arn != ""
+
+  function_name           = "${local.name_prefix}-transformer"
+  lambda_log_group_name   = "/aws/lambda/${local.function_name}"
+  firehose_name           = "${local.name_prefix}-events"
+  firehose_log_group_name = "/aws/kinesisfirehose/${local.firehose_name}"
+  firehose_log_stream     = "S3Delivery"
+  crawler_log_group_arn   = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:/aws-glue/crawlers"
+
+  lambda_zip_path = abspath(startswith(var.lambda_zip_path, "/") ? var.lambda_zip_path : "${path.module}/${var.lambda_zip_path}")
+  # try(): `destroy` must work after `make clean` removed the zip; the upload's precondition
+  # reports a missing zip on create/update instead.
+  lambda_zip_md5    = try(filemd5(local.lambda_zip_path), null)
+  lambda_zip_sha256 = try(filebase64sha256(local.lambda_zip_path), null)
+  queries_dir       = startswith(var.queries_dir, "/") ? var.queries_dir : "${path.module}/${var.queries_dir}"
+  # Named queries are published only where Athena exists.
+  query_files = var.enable_catalog ? fileset(local.queries_dir, "*.sql") : toset([])
+}

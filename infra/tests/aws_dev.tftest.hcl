@@ -1,0 +1,236 @@
+# Proves the AWS configuration (envs/dev.tfvars: catalog on) without credentials: the AWS
+# provider is mocked, so every resource - including Glue, the crawler and Athena, which
+# LocalStack community cannot create - is planned and "applied" against fake responses, and the
+# assertions check what we send to AWS. Run: scripts/tf.sh test (passes -var-file=envs/dev.tfvars).
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+# Buckets get their real names as id/ARN, so path and ARN assertions mean something.
+override_resource {
+  target = aws_s3_bucket.this["raw"]
+  values = {
+    id  = "clickstream-pipeline-dev-raw-123456789012"
+    arn = "arn:aws:s3:::clickstream-pipeline-dev-raw-123456789012"
+  }
+}
+
+override_resource {
+  target = aws_s3_bucket.this["transformed"]
+  values = {
+    id  = "clickstream-pipeline-dev-transformed-123456789012"
+    arn = "arn:aws:s3:::clickstream-pipeline-dev-transformed-123456789012"
+  }
+}
+
+override_resource {
+  target = aws_s3_bucket.this["athena_results"]
+  values = {
+    id  = "clickstream-pipeline-dev-athena-results-123456789012"
+    arn = "arn:aws:s3:::clickstream-pipeline-dev-athena-results-123456789012"
+  }
+}
+
+override_resource {
+  target = aws_s3_bucket.this["artifacts"]
+  values = {
+    id  = "clickstream-pipeline-dev-artifacts-123456789012"
+    arn = "arn:aws:s3:::clickstream-pipeline-dev-artifacts-123456789012"
+  }
+}
+
+variables {
+  # Only hashed under a mock provider; the real zip comes from scripts/build_lambda.py.
+  lambda_zip_path = "tests/fixtures/transformer.zip"
+}
+
+run "dev_environment" {
+  command = apply
+
+  assert {
+    condition     = var.environment == "dev" && var.enable_catalog
+    error_message = "this test must run with -var-file=envs/dev.tfvars (catalog on)"
+  }
+
+  # --- S3 -------------------------------------------------------------------------------------
+  assert {
+    condition     = length(aws_s3_bucket.this) == 4 && alltrue([for b in aws_s3_bucket.this : !b.force_destroy])
+    error_message = "expected 4 buckets, none force-destroyable on AWS"
+  }
+
+  assert {
+    condition = alltrue([
+      for c in aws_s3_bucket_server_side_encryption_configuration.this :
+      one(one(c.rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    ])
+    error_message = "every bucket must default to SSE-S3 when no KMS key is given"
+  }
+
+  assert {
+    condition = alltrue([
+      for p in aws_s3_bucket_public_access_block.this :
+      p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets
+    ])
+    error_message = "every bucket must block all public access"
+  }
+
+  assert {
+    condition = alltrue([
+      for d in data.aws_iam_policy_document.bucket_tls_only : anytrue([
+        for s in d.statement : s.effect == "Deny" && anytrue([
+          for c in s.condition : c.test == "Bool" && c.variable == "aws:SecureTransport" && c.values == tolist(["false"])
+        ])
+      ])
+    ]) && length(aws_s3_bucket_policy.this) == 4
+    error_message = "every bucket policy must deny requests without TLS (aws:SecureTransport=false)"
+  }
+
+  assert {
+    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.this["raw"].rule : r.expiration[0].days if r.id == "expire-objects"]) == var.raw_expiration_days
+    error_message = "raw objects must expire after raw_expiration_days"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this["raw"].versioning_configuration[0].status == "Enabled" && aws_s3_bucket_versioning.this["athena_results"].versioning_configuration[0].status == "Suspended"
+    error_message = "raw data is versioned, disposable Athena results are not"
+  }
+
+  # --- Firehose --------------------------------------------------------------------------------
+  assert {
+    condition = (
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].prefix == "raw/" &&
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].compression_format == "GZIP" &&
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].bucket_arn == aws_s3_bucket.this["raw"].arn &&
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].cloudwatch_logging_options[0].enabled
+    )
+    error_message = "Firehose must write GZIP into raw/ of the raw bucket, with delivery logging"
+  }
+
+  # --- Lambda ----------------------------------------------------------------------------------
+  assert {
+    condition = (
+      aws_lambda_function.transformer.runtime == "python3.12" &&
+      aws_lambda_function.transformer.handler == "transformer.handler.lambda_handler" &&
+      aws_lambda_function.transformer.memory_size == 3008 &&
+      aws_lambda_function.transformer.timeout == 300
+    )
+    error_message = "transformer must be python3.12, transformer.handler.lambda_handler, 3008 MB / 300 s on AWS"
+  }
+
+  assert {
+    condition     = aws_lambda_function.transformer.environment[0].variables["TRANSFORMED_BUCKET"] == aws_s3_bucket.this["transformed"].id
+    error_message = "TRANSFORMED_BUCKET must name the transformed bucket"
+  }
+
+  assert {
+    condition     = aws_lambda_function.transformer.source_code_hash == filebase64sha256("tests/fixtures/transformer.zip") && aws_s3_object.lambda_zip.source_hash == filemd5("tests/fixtures/transformer.zip")
+    error_message = "code hashes must follow the zip content, so a rebuilt zip redeploys"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.transformer.destination_config[0].on_failure[0].destination == aws_sqs_queue.transformer_failures.arn &&
+      aws_lambda_function_event_invoke_config.transformer.maximum_retry_attempts == 2 &&
+      aws_sqs_queue.transformer_failures.sqs_managed_sse_enabled
+    )
+    error_message = "failed async invocations must go to the encrypted failure queue after 2 retries"
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_notification.raw.lambda_function[0].filter_prefix == "raw/" &&
+      aws_s3_bucket_notification.raw.lambda_function[0].events == toset(["s3:ObjectCreated:*"]) &&
+      aws_lambda_permission.allow_raw_bucket.source_arn == aws_s3_bucket.this["raw"].arn &&
+      aws_lambda_permission.allow_raw_bucket.source_account == "123456789012"
+    )
+    error_message = "raw/ ObjectCreated must invoke the transformer, permitted only for the raw bucket of this account"
+  }
+
+  # --- IAM -------------------------------------------------------------------------------------
+  assert {
+    condition = alltrue(flatten([
+      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.glue_crawler[0]] : [
+        for s in d.statement : [for a in s.actions : a != "*" && !endswith(a, ":*")]
+      ]
+    ]))
+    error_message = "role policies must not use wildcard actions"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.glue_crawler[0]] : [
+        for s in d.statement : [for r in s.resources : r != "*"]
+      ]
+    ]))
+    error_message = "role policies must scope resources (lambda_tracing_mode is PassThrough in dev)"
+  }
+
+  assert {
+    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name, aws_iam_role.glue_crawler[0].name])) == 3
+    error_message = "one role per service"
+  }
+
+  # --- Glue + Athena ---------------------------------------------------------------------------
+  assert {
+    condition     = aws_glue_catalog_database.this[0].name == "clickstream_pipeline_dev_db" && output.glue_database == "clickstream_pipeline_dev_db"
+    error_message = "Glue database must be clickstream_pipeline_<env>_db"
+  }
+
+  assert {
+    condition = (
+      endswith(aws_glue_crawler.events[0].s3_target[0].path, "/events/") &&
+      startswith(aws_glue_crawler.events[0].s3_target[0].path, "s3://${aws_s3_bucket.this["transformed"].id}/") &&
+      aws_glue_crawler.events[0].schedule == "cron(0 * * * ? *)" &&
+      aws_glue_crawler.events[0].schema_change_policy[0].delete_behavior == "LOG"
+    )
+    error_message = "the crawler must crawl s3://<transformed>/events/ hourly (table `events`)"
+  }
+
+  assert {
+    condition = (
+      aws_athena_workgroup.this[0].configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this[0].configuration[0].bytes_scanned_cutoff_per_query == var.athena_bytes_scanned_cutoff &&
+      aws_athena_workgroup.this[0].configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_S3" &&
+      startswith(aws_athena_workgroup.this[0].configuration[0].result_configuration[0].output_location, "s3://${aws_s3_bucket.this["athena_results"].id}/")
+    )
+    error_message = "the workgroup must enforce encrypted results in the results bucket and a scan cutoff"
+  }
+
+  assert {
+    condition     = length(aws_athena_named_query.this) == length(fileset("../queries", "*.sql"))
+    error_message = "one named query per queries/*.sql"
+  }
+
+  assert {
+    condition = alltrue([
+      for q in aws_athena_named_query.this :
+      strcontains(q.query, "clickstream_pipeline_dev_db.events") && !strcontains(q.query, "$${database}")
+    ])
+    error_message = "named queries must have $${database} replaced by the Glue database"
+  }
+
+  # --- Outputs (the contract read by clickstream_common.outputs) -------------------------------
+  assert {
+    condition = alltrue([
+      for v in [
+        output.firehose_name, output.raw_bucket, output.transformed_bucket,
+        output.athena_results_bucket, output.lambda_name, output.lambda_log_group,
+        output.glue_database, output.crawler_name, output.athena_workgroup, output.aws_region,
+        output.environment, output.raw_prefix, output.events_prefix, output.quarantine_prefix,
+        output.table_name, output.failure_destination,
+      ] : v != null && v != ""
+    ])
+    error_message = "every contract output must be set when the catalog is on"
+  }
+}
+
+run "invalid_compression_is_rejected" {
+  command = plan
+
+  variables {
+    firehose_compression = "Snappy"
+  }
+
+  expect_failures = [var.firehose_compression]
+}

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Build the transformer Lambda deployment zip: ``build/lambda/transformer.zip``.
+
+Why this is more than ``zip -r``:
+
+* **Lambda's platform, not this machine's**: dependencies come from ``requirements/lambda.txt``
+  as binary wheels for CPython 3.12 on manylinux x86_64 (the python3.12 runtime runs Amazon
+  Linux 2023, glibc 2.34, so manylinux_2_28 wheels such as pyarrow 26's are valid there).
+* **Size**: pyarrow is ~170 MB unpacked; the parts the transformer never loads (Flight, the
+  pyarrow S3 filesystem - the Lambda uses boto3 -, tests, C++ headers, Cython sources) are
+  trimmed, and the trimmed tree is *verified* by importing the modules the transformer uses with
+  a Python 3.12 that sees only the trimmed tree. Above Lambda's 250 MB unzipped limit the build
+  fails with a clear message.
+* **Reproducible**: sorted entries, fixed timestamps and permissions, hash-based ``.pyc`` files,
+  so the zip (and Terraform's ``source_code_hash``) changes only when the content does.
+* **Fast rebuilds**: the installed and trimmed dependencies are cached under
+  ``build/lambda/cache/<key>``, keyed on the lock file and the target platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import hashlib
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOCK_FILE = REPO_ROOT / "requirements" / "lambda.txt"
+DEV_LOCK_FILE = REPO_ROOT / "requirements" / "dev.txt"
+BUILD_DIR = REPO_ROOT / "build" / "lambda"
+ZIP_PATH = BUILD_DIR / "transformer.zip"
+
+#: First-party packages shipped in the zip: import name -> source directory.
+PACKAGES: dict[str, Path] = {
+    "transformer": REPO_ROOT / "services" / "transformer" / "transformer",
+    "clickstream_common": REPO_ROOT / "services" / "common" / "clickstream_common",
+}
+
+#: Lambda runtime this zip targets (must match infra/lambda.tf).
+PYTHON_VERSION = "3.12"
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+
+#: AWS limit for a function's unzipped code (and layers): 250 MB = 262,144,000 bytes.
+MAX_UNZIPPED_BYTES = 262_144_000
+
+#: Modules the transformer needs; the trimmed dependency tree must import all of them.
+REQUIRED_IMPORTS = (
+    "pyarrow",
+    "pyarrow.compute",
+    "pyarrow.json",
+    "pyarrow.parquet",
+    "pyarrow.dataset",
+    "pyarrow.fs",
+)
+
+#: Paths (relative to the dependency dir) removed after install: nothing the Lambda imports.
+TRIM_PATHS = (
+    "pyarrow/tests",
+    "pyarrow/conftest.py",
+    "pyarrow/include",
+    "pyarrow/includes",
+    "pyarrow/src",
+    "pyarrow/benchmark.py",
+    "pyarrow/jvm.py",
+    "pyarrow/cuda.py",
+    # Arrow Flight RPC: never used by a batch Lambda (~33 MB).
+    "pyarrow/flight.py",
+    "pyarrow/libarrow_flight.so.2600",
+    # pyarrow's own cloud filesystems: the Lambda reads and writes S3 through boto3 (~17 MB).
+    "pyarrow/libarrow_s3.so.2600",
+)
+#: Filename patterns removed anywhere in the dependency tree.
+TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".pyc")
+#: Filename prefixes removed inside pyarrow/ (extension modules of the trimmed features).
+TRIM_PYARROW_PREFIXES = (
+    "_flight.",
+    "libarrow_python_flight.",
+    "_s3fs.",
+    "_gcsfs.",
+    "_azurefs.",
+    "_hdfs.",
+    "_pyarrow_cpp_tests.",
+)
+
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+LAMBDA_TASK_ROOT = "/var/task"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What the build produced, for the summary and the tests."""
+
+    zip_path: Path
+    zipped_bytes: int
+    unzipped_bytes: int
+    files: int
+    sha256: str
+
+
+class BuildError(RuntimeError):
+    """A build step failed in a way the user can act on."""
+
+
+def find_python312() -> str:
+    """Return a Python 3.12 interpreter: the runtime's version, needed for .pyc and import checks."""
+    if sys.version_info[:2] == (3, 12):
+        return sys.executable
+    found = shutil.which("python3.12")
+    if not found:
+        raise BuildError("python3.12 not found: it is needed to compile and verify the Lambda zip")
+    return found
+
+
+def pinned_version(lock: Path, package: str) -> str | None:
+    """Return the ``==`` pin of ``package`` in a requirements file, if any."""
+    for line in lock.read_text().splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep and name.strip().lower() == package:
+            return version.strip().split(";")[0].strip().split(" ")[0]
+    return None
+
+
+def check_pins_agree() -> None:
+    """Fail if the Lambda's pyarrow differs from the one the tests run against."""
+    lam, dev = pinned_version(LOCK_FILE, "pyarrow"), pinned_version(DEV_LOCK_FILE, "pyarrow")
+    if lam is None:
+        raise BuildError(f"{LOCK_FILE} must pin pyarrow with ==")
+    if dev is not None and lam != dev:
+        raise BuildError(
+            f"pyarrow pins differ: {LOCK_FILE.name} has {lam}, {DEV_LOCK_FILE.name} has {dev}; "
+            "the Lambda must run the version the tests use"
+        )
+
+
+def cache_key() -> str:
+    """Key of the dependency cache: lock content, target platform and the trimming rules."""
+    h = hashlib.sha256()
+    h.update(LOCK_FILE.read_bytes())
+    for part in (PYTHON_VERSION, *PLATFORMS, *TRIM_PATHS, *TRIM_SUFFIXES, *TRIM_PYARROW_PREFIXES):
+        h.update(part.encode() + b"\0")
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def pip_install(target: Path) -> None:
+    """Install the locked dependencies as Lambda-platform wheels into ``target``."""
+    platform_args = [arg for p in PLATFORMS for arg in ("--platform", p)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--no-deps",  # the lock lists everything; no resolver surprises per platform
+        "--only-binary=:all:",
+        *platform_args,
+        "--python-version",
+        PYTHON_VERSION,
+        "--implementation",
+        "cp",
+        "--target",
+        str(target),
+        "-r",
+        str(LOCK_FILE),
+    ]
+    print("build_lambda: " + " ".join(cmd[2:]), flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"pip install failed:\n{proc.stdout}{proc.stderr}")
+
+
+def trim(deps: Path) -> int:
+    """Delete what the Lambda never loads; return the bytes removed."""
+    removed = 0
+
+    def drop(p: Path) -> None:
+        nonlocal removed
+        if p.is_dir() and not p.is_symlink():
+            removed += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            removed += p.lstat().st_size
+            p.unlink()
+
+    for rel in TRIM_PATHS:
+        drop(deps / rel)
+    for p in sorted(deps.rglob("__pycache__"), reverse=True):
+        drop(p)
+    for p in list(deps.rglob("*")):
+        if p.is_file() and p.name.endswith(TRIM_SUFFIXES):
+            drop(p)
+    pa = deps / "pyarrow"
+    if pa.is_dir():
+        for p in list(pa.iterdir()):
+            if p.name.startswith(TRIM_PYARROW_PREFIXES):
+                drop(p)
+        # Wheels flatten symlinks into copies: only the SONAME file (libX.so.NNNN) is loaded;
+        # libX.so and libX.so.NNNN.x.y exist for building extensions against pyarrow.
+        for p in list(pa.glob("lib*.so*")):
+            if "cpython" not in p.name and not _is_soname(p):
+                drop(p)
+    return removed
+
+
+def _is_soname(p: Path) -> bool:
+    """True for ``libname.so.NNNN`` (what extension modules record as NEEDED)."""
+    stem, _, version = p.name.partition(".so")
+    return bool(stem) and version.count(".") == 1 and version[1:].isdigit()
+
+
+def verify_imports(python: str, deps: Path, extra_paths: Iterable[Path] = ()) -> None:
+    """Import the required modules from the trimmed tree only (site-packages disabled)."""
+    script = "\n".join(
+        [
+            "import sys, importlib",
+            f"sys.path[:0] = {[str(deps), *map(str, extra_paths)]!r}",
+            f"mods = {list(REQUIRED_IMPORTS)!r}",
+            "for m in mods: importlib.import_module(m)",
+            "import pyarrow as pa, pyarrow.parquet as pq, io",
+            f"assert pa.__file__.startswith({str(deps)!r}), pa.__file__",
+            "buf = io.BytesIO()",
+            "pq.write_table(pa.table({'x': [1, 2, 3]}), buf, compression='snappy')",
+            "assert pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 3",
+            "print('pyarrow', pa.__version__, 'imports OK from', pa.__file__)",
+        ]
+    )
+    proc = subprocess.run([python, "-S", "-E", "-c", script], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(
+            "the trimmed dependencies do not import; adjust TRIM_* in scripts/build_lambda.py:\n"
+            + proc.stderr
+        )
+    print("build_lambda: " + proc.stdout.strip(), flush=True)
+
+
+def dependencies() -> Path:
+    """Return the cached, trimmed, verified dependency tree, building it on a cache miss."""
+    cache = BUILD_DIR / "cache" / cache_key()
+    if (cache / ".complete").exists():
+        print(f"build_lambda: dependencies from cache {cache.relative_to(REPO_ROOT)}", flush=True)
+        return cache
+    python = find_python312()
+    tmp = Path(tempfile.mkdtemp(prefix="deps-", dir=BUILD_DIR))
+    try:
+        pip_install(tmp)
+        before = tree_size(tmp)
+        removed = trim(tmp)
+        verify_imports(python, tmp)
+        print(
+            f"build_lambda: dependencies {mb(before)} installed, {mb(removed)} trimmed",
+            flush=True,
+        )
+        (tmp / ".complete").write_text(cache.name + "\n")
+        if cache.exists():
+            shutil.rmtree(cache)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(cache)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return cache
+
+
+def stage(deps: Path, staging: Path) -> None:
+    """Lay out the zip content: dependencies, then first-party packages, then .pyc files."""
+    shutil.copytree(deps, staging, ignore=shutil.ignore_patterns(".complete"), symlinks=False)
+    for name, src in PACKAGES.items():
+        if not src.is_dir():
+            raise BuildError(f"package {name} not found at {src}")
+        shutil.copytree(src, staging / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if not (staging / "transformer" / "handler.py").exists():
+        print(
+            "build_lambda: WARNING transformer/handler.py does not exist yet: "
+            "the zip builds, but the Lambda handler transformer.handler.lambda_handler will fail",
+            file=sys.stderr,
+            flush=True,
+        )
+    compile_pyc(find_python312(), staging)
+
+
+def compile_pyc(python: str, staging: Path) -> None:
+    """Precompile with hash-based .pyc (/var/task is read-only on Lambda, so it cannot cache them).
+
+    The recorded source path is the Lambda task root, not the random staging dir, so the bytes
+    depend only on the sources.
+    """
+    if sys.executable == python:
+        ok = compileall.compile_dir(
+            str(staging),
+            quiet=1,
+            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+            stripdir=str(staging),
+            prependdir=LAMBDA_TASK_ROOT,
+            workers=1,
+        )
+        if not ok:
+            raise BuildError("byte-compiling the zip content failed (syntax error?)")
+        return
+    proc = subprocess.run(
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "--invalidation-mode",
+            "checked-hash",
+            "-s",
+            str(staging),
+            "-p",
+            LAMBDA_TASK_ROOT,
+            str(staging),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise BuildError(f"byte-compiling the zip content failed:\n{proc.stdout}{proc.stderr}")
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """All files under ``root`` in a stable order."""
+    return iter(sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.as_posix()))
+
+
+def write_zip(staging: Path, out: Path) -> None:
+    """Write a byte-for-byte reproducible zip of ``staging``."""
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for path in iter_files(staging):
+            info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=FIXED_DATE)
+            info.external_attr = (0o100644 & 0xFFFF) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permissions above are honoured
+            with path.open("rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    tmp.replace(out)
+
+
+def tree_size(root: Path) -> int:
+    """Total size of the files under ``root``."""
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def mb(n: int) -> str:
+    """Human-readable MB (10^6, as AWS states its limits)."""
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def sha256_file(p: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def top_level_sizes(staging: Path, limit: int = 8) -> list[tuple[str, int]]:
+    """Largest top-level entries, to show where the bytes are."""
+    sizes = []
+    for p in staging.iterdir():
+        sizes.append((p.name, tree_size(p) if p.is_dir() else p.stat().st_size))
+    return sorted(sizes, key=lambda t: -t[1])[:limit]
+
+
+def build(out: Path = ZIP_PATH, max_unzipped: int = MAX_UNZIPPED_BYTES) -> BuildResult:
+    """Build the zip and return its sizes; raise BuildError above the unzipped limit."""
+    check_pins_agree()
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    deps = dependencies()
+    staging = Path(tempfile.mkdtemp(prefix="stage-", dir=BUILD_DIR)) / "root"
+    try:
+        stage(deps, staging)
+        unzipped = tree_size(staging)
+        files = sum(1 for _ in iter_files(staging))
+        for name, size in top_level_sizes(staging):
+            print(f"build_lambda:   {mb(size):>10}  {name}", flush=True)
+        if unzipped > max_unzipped:
+            raise BuildError(
+                f"unzipped size {mb(unzipped)} exceeds the Lambda limit of {mb(max_unzipped)}: "
+                "trim more in scripts/build_lambda.py or move pyarrow to a layer"
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_zip(staging, out)
+    finally:
+        shutil.rmtree(staging.parent, ignore_errors=True)
+    return BuildResult(out, out.stat().st_size, unzipped, files, sha256_file(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: build, print sizes, exit non-zero with a clear message on failure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ZIP_PATH, help="zip to write")
+    parser.add_argument(
+        "--max-unzipped-bytes",
+        type=int,
+        default=MAX_UNZIPPED_BYTES,
+        help="fail above this unzipped size (default: the Lambda limit, 262144000)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        result = build(args.out, args.max_unzipped_bytes)
+    except BuildError as exc:
+        print(f"build_lambda: ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"build_lambda: {result.zip_path.relative_to(REPO_ROOT) if result.zip_path.is_relative_to(REPO_ROOT) else result.zip_path}: "
+        f"{mb(result.zipped_bytes)} zipped, {mb(result.unzipped_bytes)} unzipped "
+        f"(limit {mb(args.max_unzipped_bytes)}), {result.files} files, sha256 {result.sha256[:16]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    sys.exit(main())

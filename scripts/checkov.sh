@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Static security analysis of infra/ with checkov (PyPI), in its own virtualenv (.venv-checkov):
+# checkov pins dependency versions that conflict with the project's dev tools.
+# The venv is (re)created from requirements/checkov.txt whenever that lock changes.
+# Every remaining finding must be fixed or skipped in code: `#checkov:skip=CKV_...:reason`.
+#
+# Usage: scripts/checkov.sh [extra checkov args]      exit status = checkov's (0 = no failed check)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv-checkov"
+LOCK="$ROOT/requirements/checkov.txt"
+STAMP="$VENV/.lock.sha256"
+
+want="$(sha256sum "$LOCK" | cut -d' ' -f1)"
+if [[ ! -x "$VENV/bin/checkov" || "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
+  py="$(command -v python3.12 || command -v python3)"
+  echo "checkov.sh: installing checkov into .venv-checkov from requirements/checkov.txt" >&2
+  [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+  "$VENV/bin/python" -m pip install -q -r "$LOCK" >&2
+  echo "$want" >"$STAMP"
+fi
+
+# --skip-download: no calls to the Prisma Cloud API (offline machines, CI without secrets).
+# localstack_providers_override.tf exists only while tflocal runs; it holds no resources.
+exec "$VENV/bin/checkov" \
+  --directory "$ROOT/infra" \
+  --framework terraform \
+  --skip-download \
+  --quiet \
+  --compact \
+  --skip-path localstack_providers_override.tf \
+  "$@"

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# Terraform wrapper for this project: one place that knows how to run terraform/tflocal on infra/.
+#
+# Why a wrapper: (1) provider installation must work offline where a filesystem mirror exists, so
+# we write a project-local CLI config instead of touching ~/.terraformrc; (2) local (LocalStack)
+# and AWS states must never mix, so each environment gets its own data dir and state file;
+# (3) tools read names from .local/outputs.json, which is refreshed after every local apply.
+#
+# Usage: scripts/tf.sh <command> [extra terraform args]
+#   init-local | plan-local | apply-local | destroy-local | outputs | reset-local   LocalStack (env "local")
+#   init-aws   | plan-aws   | apply-aws   | destroy-aws   | outputs-aws  AWS (TF_ENV, default "dev")
+#   fmt | fmt-check | validate | test                                  no cloud, no credentials
+#
+# Environment:
+#   LOCALSTACK_PORT   LocalStack edge port (default 4566; wins over AWS_ENDPOINT_URL)
+#   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset
+#   TF_ENV            AWS environment / tfvars name (default dev -> infra/envs/dev.tfvars)
+#   TF_PLUGIN_MIRROR  provider mirror directory (default /opt/tf-plugins, used only if present)
+#   CLICKSTREAM_OUTPUTS  where local outputs are written (default .local/outputs.json)
+#
+# State: .local/terraform/<env>/ (LocalStack on a port other than 4566: .local/terraform/local-<port>/).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+INFRA="$ROOT/infra"
+STATE_ROOT="$ROOT/.local/terraform"
+MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
+# Where local outputs go: the file clickstream_common.outputs reads (CLICKSTREAM_OUTPUTS overrides).
+LOCAL_OUTPUTS="${CLICKSTREAM_OUTPUTS:-$ROOT/.local/outputs.json}"
+
+die() {
+  echo "tf.sh: $*" >&2
+  exit 1
+}
+
+# --- provider installation ----------------------------------------------------------------------
+
+# Providers found in the mirror come only from the mirror (works offline); everything else is
+# downloaded directly from its registry.
+write_cli_config() {
+  local rc="$ROOT/.local/terraformrc" includes="" dir host ns type
+  mkdir -p "$ROOT/.local"
+  if [[ -d "$MIRROR" ]]; then
+    for dir in "$MIRROR"/*/*/*/; do
+      [[ -d "$dir" ]] || continue
+      dir="${dir%/}"
+      type="${dir##*/}"
+      ns="$(basename "$(dirname "$dir")")"
+      host="$(basename "$(dirname "$(dirname "$dir")")")"
+      includes+="\"$host/$ns/$type\", "
+    done
+  fi
+  if [[ -n "$includes" ]]; then
+    includes="[${includes%, }]"
+    cat >"$rc" <<EOF
+# Written by scripts/tf.sh: providers present in $MIRROR install from it (offline), the rest directly.
+provider_installation {
+  filesystem_mirror {
+    path    = "$MIRROR"
+    include = $includes
+  }
+  direct {
+    exclude = $includes
+  }
+}
+EOF
+  else
+    cat >"$rc" <<EOF
+# Written by scripts/tf.sh: no provider mirror at $MIRROR, so providers install from the registry.
+provider_installation {
+  direct {}
+}
+EOF
+  fi
+  export TF_CLI_CONFIG_FILE="$rc"
+}
+
+# --- environments -------------------------------------------------------------------------------
+
+TF_BIN=terraform
+ENV_NAME=""
+VAR_FILE=""
+PATH_VARS=()
+
+tflocal_bin() {
+  if [[ -x "$ROOT/.venv/bin/tflocal" ]]; then
+    echo "$ROOT/.venv/bin/tflocal"
+  elif command -v tflocal >/dev/null 2>&1; then
+    command -v tflocal
+  else
+    die "tflocal not found: install the dev requirements into .venv (requirements/dev.txt)"
+  fi
+}
+
+use_env() { # use_env <env-name> <terraform binary>
+  ENV_NAME="$1"
+  TF_BIN="$2"
+  VAR_FILE="envs/$ENV_NAME.tfvars"
+  [[ -f "$INFRA/$VAR_FILE" ]] || die "no variables file infra/$VAR_FILE"
+  export TF_DATA_DIR="$STATE_ROOT/$ENV_NAME/data"
+  STATE_FILE="$STATE_ROOT/$ENV_NAME/terraform.tfstate"
+  mkdir -p "$TF_DATA_DIR"
+}
+
+use_local() {
+  local endpoint
+  if [[ -n "${LOCALSTACK_PORT:-}" ]]; then
+    endpoint="http://localhost:$LOCALSTACK_PORT"
+  else
+    endpoint="${AWS_ENDPOINT_URL:-http://localhost:4566}"
+  fi
+  # tflocal derives LOCALSTACK_HOSTNAME/EDGE_PORT from AWS_ENDPOINT_URL; S3_HOSTNAME=localhost
+  # makes it generate path-style S3 (no *.localhost.localstack.cloud DNS needed offline).
+  export AWS_ENDPOINT_URL="$endpoint"
+  LOCALSTACK_HOSTNAME="$(python3 -c 'import sys, urllib.parse as u; print(u.urlparse(sys.argv[1]).hostname)' "$endpoint")"
+  EDGE_PORT="$(python3 -c 'import sys, urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 4566)' "$endpoint")"
+  export LOCALSTACK_HOSTNAME EDGE_PORT
+  export S3_HOSTNAME="$LOCALSTACK_HOSTNAME"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  export AWS_REGION=us-east-1
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+  export DISABLE_DEPRECATION_NOTICE=1
+  use_env local "$(tflocal_bin)"
+  # A state belongs to one LocalStack instance: a second instance on another port (e.g. a
+  # developer's scratch stack) gets its own state and must not touch the default one.
+  if [[ "$EDGE_PORT" != 4566 ]]; then
+    export TF_DATA_DIR="$STATE_ROOT/local-$EDGE_PORT/data"
+    STATE_FILE="$STATE_ROOT/local-$EDGE_PORT/terraform.tfstate"
+    mkdir -p "$TF_DATA_DIR"
+  fi
+  prepare_local_workdir
+}
+
+use_aws() {
+  # A LocalStack endpoint left in the shell (the Makefile sets one) must never redirect AWS calls.
+  unset AWS_ENDPOINT_URL S3_HOSTNAME LOCALSTACK_HOSTNAME EDGE_PORT
+  use_env "${TF_ENV:-dev}" terraform
+  [[ "$ENV_NAME" != local ]] || die "TF_ENV=local is the LocalStack environment: use the *-local commands"
+}
+
+TF_WORKDIR="$INFRA"
+
+tf() { # run terraform (or tflocal) in the working directory - tflocal reads *.tf from there
+  (cd "$TF_WORKDIR" && "$TF_BIN" "$@")
+}
+
+# tflocal writes localstack_providers_override.tf into its working directory for the duration of
+# a run. Running it in a directory of symlinks to infra/*.tf keeps infra/ pristine, so fmt-check,
+# validate, terraform test and checkov never see that file, even while `make up` is applying.
+prepare_local_workdir() {
+  local work f
+  work="$(dirname "$STATE_FILE")/work"
+  mkdir -p "$work"
+  rm -f "$work"/*.tf
+  for f in "$INFRA"/*.tf; do
+    ln -s "$f" "$work/$(basename "$f")"
+  done
+  ln -sfn "$INFRA/envs" "$work/envs"
+  TF_WORKDIR="$work"
+  # path.module is now the work dir: hand the repo paths over explicitly.
+  PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries")
+}
+
+tf_init() {
+  local log
+  log="$(dirname "$STATE_FILE")/init.log"
+  tf init -input=false -no-color -backend-config="path=$STATE_FILE" "$@" >"$log" 2>&1 ||
+    {
+      cat "$log" >&2
+      die "terraform init failed for $ENV_NAME"
+    }
+}
+
+write_outputs() { # write_outputs <file>
+  local tmp
+  tmp="$(mktemp "$1.XXXXXX")"
+  tf output -json >"$tmp"
+  mv "$tmp" "$1"
+  echo "tf.sh: outputs written to ${1#"$ROOT/"}"
+}
+
+require_zip() {
+  [[ -f "$ROOT/build/lambda/transformer.zip" ]] ||
+    die "build/lambda/transformer.zip is missing: run 'make build' (scripts/build_lambda.py) first"
+}
+
+check_localstack() {
+  curl -fsS -m 5 "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null 2>&1 ||
+    die "LocalStack does not answer at $AWS_ENDPOINT_URL: start it first (make up)"
+}
+
+# Catalog-free, credential-free init for fmt/validate/test: its own data dir, no backend.
+init_offline() {
+  export TF_DATA_DIR="$STATE_ROOT/offline/data"
+  mkdir -p "$TF_DATA_DIR"
+  unset AWS_ENDPOINT_URL
+  tf init -input=false -no-color -backend=false >"$STATE_ROOT/offline/init.log" 2>&1 ||
+    {
+      cat "$STATE_ROOT/offline/init.log" >&2
+      die "terraform init (offline) failed"
+    }
+}
+
+# --- commands -----------------------------------------------------------------------------------
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  write_cli_config
+  mkdir -p "$STATE_ROOT"
+  case "$cmd" in
+  init-local)
+    use_local
+    tf_init "$@"
+    ;;
+  plan-local)
+    use_local
+    check_localstack
+    tf_init
+    tf plan -input=false -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    ;;
+  apply-local)
+    use_local
+    require_zip
+    check_localstack
+    tf_init
+    tf apply -input=false -auto-approve -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    write_outputs "$LOCAL_OUTPUTS"
+    ;;
+  destroy-local)
+    use_local
+    check_localstack
+    tf_init
+    tf destroy -input=false -auto-approve -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    rm -f "$LOCAL_OUTPUTS"
+    ;;
+  outputs)
+    use_local
+    tf_init
+    write_outputs "$LOCAL_OUTPUTS"
+    cat "$LOCAL_OUTPUTS"
+    ;;
+  reset-local)
+    # LocalStack runs without persistence: after it stops, the local state describes nothing.
+    # Dropping it makes the next apply-local a plain create instead of a slow refresh of 43
+    # missing resources (which also works, just ~40 s slower).
+    use_local
+    rm -f "$STATE_FILE" "$STATE_FILE.backup" "$LOCAL_OUTPUTS"
+    echo "tf.sh: local state ${STATE_FILE#"$ROOT/"} removed"
+    ;;
+  init-aws)
+    use_aws
+    tf_init "$@"
+    ;;
+  plan-aws)
+    use_aws
+    tf_init
+    tf plan -input=false -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    ;;
+  apply-aws)
+    use_aws
+    require_zip
+    tf_init
+    tf apply -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    write_outputs "$ROOT/.local/outputs-$ENV_NAME.json"
+    echo "tf.sh: point the tools at it with CLICKSTREAM_OUTPUTS=.local/outputs-$ENV_NAME.json"
+    ;;
+  destroy-aws)
+    use_aws
+    tf_init
+    tf destroy -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    ;;
+  outputs-aws)
+    use_aws
+    tf_init
+    write_outputs "$ROOT/.local/outputs-$ENV_NAME.json"
+    cat "$ROOT/.local/outputs-$ENV_NAME.json"
+    ;;
+  fmt)
+    tf fmt -recursive "$@"
+    ;;
+  fmt-check)
+    tf fmt -check -recursive -diff "$@"
+    ;;
+  validate)
+    init_offline
+    tf validate -no-color "$@"
+    ;;
+  test)
+    init_offline
+    if [[ $# -gt 0 ]]; then
+      tf test -no-color "$@"
+    else
+      # Each test file proves one environment's tfvars against the mocked AWS provider.
+      tf test -no-color -var-file=envs/dev.tfvars -filter=tests/aws_dev.tftest.hcl
+      tf test -no-color -var-file=envs/local.tfvars -filter=tests/local.tftest.hcl
+    fi
+    ;;
+  *)
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+    [[ -z "$cmd" || "$cmd" == help || "$cmd" == -h ]] && exit 0
+    die "unknown command: $cmd"
+    ;;
+  esac
+}
+
+main "$@"
