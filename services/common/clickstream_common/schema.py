@@ -42,7 +42,9 @@ EVENT_TYPES: tuple[str, ...] = (
 FIELDS: tuple[Field, ...] = (
     Field("event_id", "string", True, "Unique id from the SDK; the dedup key."),
     Field("event_type", "string", True, "One of EVENT_TYPES."),
-    Field("event_timestamp", "timestamp", True, "Event time, ISO-8601; stored as UTC microseconds."),
+    Field(
+        "event_timestamp", "timestamp", True, "Event time, ISO-8601; stored as UTC microseconds."
+    ),
     Field("user_id", "string", True, "Pseudonymous user id."),
     Field("session_id", "string", True, "Browser session id."),
     Field("page_url", "string", True, "Path of the page the event happened on."),
@@ -79,6 +81,9 @@ RAW_PREFIX = "raw/"
 TABLE_NAME = "events"
 EVENTS_PREFIX = f"{TABLE_NAME}/"
 QUARANTINE_PREFIX = "quarantine/"
+#: Per-source-object manifests of the keys the transformer wrote (lets a reprocess delete outputs
+#: it no longer produces); outside ``events/`` so crawlers and queries never see them.
+MANIFESTS_PREFIX = "manifests/"
 
 #: Quarantine reasons (``missing_field:<name>`` and ``bad_type:<name>`` carry the field).
 REASON_MALFORMED_JSON = "malformed_json"
@@ -87,6 +92,8 @@ REASON_BAD_ENCODING = "bad_encoding"
 REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"
 REASON_TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
 REASON_DUPLICATE_EVENT_ID = "duplicate_event_id"
+#: The rest of a GZIP object that cannot be decompressed (corrupt or truncated stream).
+REASON_BAD_COMPRESSION = "bad_compression"
 
 
 def missing_field(name: str) -> str:

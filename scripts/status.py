@@ -1,0 +1,159 @@
+"""`make status`: where the data is, stage by stage, so a user sees what happened to it.
+
+Firehose stream (state, records put when LocalStack/AWS report it) -> raw objects/bytes ->
+objects the transformer finished (its per-source manifests) and records it read -> Parquet
+files/rows (by event day) -> quarantine by reason -> the reconciliation line -> failed
+invocations waiting in the on-failure queue -> the last errors in the transformer's log group.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from clickstream_common.inventory import Inventory, inventory_from_outputs
+from clickstream_common.outputs import OutputsNotFoundError, load_outputs
+
+#: Log lines that mean a failed invocation (the handler's structured line, Python tracebacks,
+#: Lambda's own timeout/runtime errors). The filter pattern narrows the search on AWS; the regex
+#: decides (LocalStack returns every line for this pattern, DEBUG logging included).
+ERROR_PATTERN = '?ERROR ?Traceback ?"Task timed out" ?Runtime'
+ERROR_LINE = re.compile(
+    r'\[ERROR\]|"level": ?"ERROR"|Traceback \(most recent|Task timed out|"errorType"|Runtime\.\w+'
+)
+#: Log pages read at most (a noisy day must not make `make status` slow).
+MAX_LOG_PAGES = 20
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def _firehose(out: dict[str, Any]) -> None:
+    name = str(out["firehose_name"])
+    d = boto3.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
+    print(f"firehose {name}: {d['DeliveryStreamDescription']['DeliveryStreamStatus']}")
+    _firehose_metric(name)
+
+
+def _firehose_metric(name: str) -> None:
+    """Records put in the last 24 h from CloudWatch (AWS publishes it; LocalStack does not)."""
+    try:
+        cw = boto3.client("cloudwatch")
+        now = time.time()
+        stats = cw.get_metric_statistics(
+            Namespace="AWS/Firehose",
+            MetricName="IncomingRecords",
+            Dimensions=[{"Name": "DeliveryStreamName", "Value": name}],
+            StartTime=now - 24 * 3600,
+            EndTime=now,
+            Period=24 * 3600,
+            Statistics=["Sum"],
+        )["Datapoints"]
+    except (BotoCoreError, ClientError):
+        stats = []
+    if stats:
+        print(f"  records put (24 h): {int(sum(p['Sum'] for p in stats)):,}")
+    else:
+        print("  records put: not reported here (LocalStack publishes no Firehose metrics)")
+
+
+def _stages(out: dict[str, Any], inv: Inventory) -> None:
+    print(f"raw: {inv.raw_objects} objects, {inv.raw_bytes:,} bytes in s3://{out['raw_bucket']}")
+    _section("transformer")
+    print(f"processed: {inv.processed_objects} of {inv.raw_objects} raw objects")
+    pending = inv.unprocessed_keys
+    for key in pending[:5]:
+        print(f"  not processed (in flight or failed): {key}")
+    if len(pending) > 5:
+        print(f"  ... and {len(pending) - 5} more")
+    print(f"records read: {inv.records_in:,}")
+    _section("transformed")
+    print(f"parquet: {inv.parquet_rows:,} rows in {inv.parquet_files} files")
+    for day, rows in sorted(inv.rows_by_day.items()):
+        print(f"  {day}: {rows:,}")
+    print(f"quarantine: {inv.quarantine_records:,} records in {inv.quarantine_files} files")
+    for reason, n in sorted(inv.quarantine_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {reason}: {n:,}")
+    balance = inv.records_in - inv.records_out
+    verdict = "OK" if inv.reconciled else ("PENDING" if pending else "MISMATCH")
+    print(
+        f"reconciliation: read {inv.records_in:,} - parquet {inv.parquet_rows:,} - quarantined "
+        f"{inv.quarantine_records:,} = {balance:,} ({verdict})"
+    )
+
+
+def queue_url(sqs: Any, destination: str) -> str:
+    """The queue URL by name: the output may be an ARN, or a URL naming another host/port."""
+    sep = ":" if destination.startswith("arn:") else "/"
+    return sqs.get_queue_url(QueueName=destination.rsplit(sep, 1)[-1])["QueueUrl"]
+
+
+def _failures(out: dict[str, Any]) -> None:
+    dest = out.get("failure_destination")
+    if not dest:
+        print("no on-failure destination in the outputs")
+        return
+    sqs = boto3.client("sqs")
+    url = queue_url(sqs, str(dest))
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    waiting = int(attrs["ApproximateNumberOfMessages"])
+    waiting += int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    hint = " (replay them: make replay ARGS='--prefix <key>')" if waiting else ""
+    print(f"failed invocations in the on-failure queue: {waiting}{hint}")
+
+
+def _lambda_errors(out: dict[str, Any], limit: int = 5) -> None:
+    logs = boto3.client("logs")
+    group = str(out["lambda_log_group"])
+    since = int((time.time() - 24 * 3600) * 1000)
+    events: list[dict[str, Any]] = []
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=since, filterPattern=ERROR_PATTERN
+        )
+        for n, page in enumerate(pages):
+            events.extend(e for e in page["events"] if ERROR_LINE.search(e["message"]))
+            if n + 1 >= MAX_LOG_PAGES:
+                break
+    except logs.exceptions.ResourceNotFoundException:
+        print(f"log group {group}: no invocations yet")
+        return
+    if not events:
+        print(f"log group {group}: no errors in the last 24 h")
+        return
+    print(f"log group {group}: {len(events)} error lines in the last 24 h, the last {limit}:")
+    for e in sorted(events, key=lambda e: e["timestamp"])[-limit:]:
+        stamp = time.strftime("%H:%M:%S", time.gmtime(e["timestamp"] / 1000))
+        print(f"  {stamp} {e['message'].strip()[:200]}")
+
+
+def main() -> int:
+    try:
+        out = load_outputs()
+    except OutputsNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    try:
+        _section("ingest")
+        _firehose(out)
+        _stages(out, inventory_from_outputs(boto3.client("s3"), out))
+        _section("failures")
+        _failures(out)
+        _lambda_errors(out)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error talking to AWS/LocalStack: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Wait until everything a generator run sent is in Parquet or the quarantine, then print counts.
+
+`make demo` runs it between sending events and querying them. "Done" means: every raw object
+has been processed by the transformer (it wrote its manifest), what it read equals Parquet rows
+plus quarantined records, and those hold at least what the generator's manifest says it sent
+(exactly, when the buckets held nothing else). Exit 1 with the counts on timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from clickstream_common.inventory import Inventory, inventory_from_outputs
+from clickstream_common.outputs import load_outputs
+
+
+def done(inv: Inventory, want_good: int, want_bad: int) -> bool:
+    """All raw objects processed, counts reconciled, and the run's records all arrived."""
+    return inv.reconciled and inv.parquet_rows >= want_good and inv.quarantine_records >= want_bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--manifest", type=Path, required=True, help="generator --manifest file")
+    ap.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up")
+    args = ap.parse_args(argv)
+
+    manifest = json.loads(args.manifest.read_text())
+    want_good, want_bad = int(manifest["good"]), int(manifest["bad"])
+    out = load_outputs()
+    s3 = boto3.client("s3")
+    deadline = time.monotonic() + args.timeout
+    while not done(inv := inventory_from_outputs(s3, out), want_good, want_bad):
+        if time.monotonic() > deadline:
+            print(
+                f"timed out after {args.timeout:.0f}s: {inv.parquet_rows}/{want_good} rows in "
+                f"Parquet, {inv.quarantine_records}/{want_bad} quarantined, "
+                f"{len(inv.unprocessed_keys)} raw objects not processed; see `make status`",
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(1)
+    print(
+        f"pipeline done: {inv.raw_objects} raw objects -> {inv.parquet_rows} rows in "
+        f"{inv.parquet_files} Parquet files, {inv.quarantine_records} quarantined "
+        f"{dict(sorted(inv.quarantine_by_reason.items()))}"
+    )
+    if inv.parquet_rows != want_good or inv.quarantine_records != want_bad:
+        print(
+            f"note: the buckets hold more than this run sent ({inv.parquet_rows} rows vs "
+            f"{want_good}, {inv.quarantine_records} quarantined vs {want_bad}): earlier runs' "
+            "data is still there (`make down up` starts clean)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"reconciled exactly with {args.manifest}: {want_good} good, {want_bad} bad")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
