@@ -12,7 +12,7 @@ import pytest
 
 from athena_local import sql
 
-SEED_README = sql.REPO_ROOT.parent / "shared" / "seed" / "README.md"
+SEED_README = sql.REPO_ROOT / "docs" / "seed-design.md"
 SEED_TABLE = "clickstream_pipeline_dev_db.<table_name>"
 
 #: Seed README heading -> our file name.
@@ -28,7 +28,7 @@ SEED_QUERIES = {
 def seed_queries() -> dict[str, str]:
     """``{our name: seed SQL}`` parsed from the seed README's sample query blocks."""
     if not SEED_README.exists():
-        pytest.fail(f"seed README not found at {SEED_README} (shared/ sits beside the repo)")
+        pytest.fail(f"seed README not found at {SEED_README} (the original design, kept in the repo)")
     text = SEED_README.read_text()
     found = {}
     for heading, body in re.findall(r"\*\*(.+?):\*\*\s*```sql\n(.*?)```", text, re.S):
