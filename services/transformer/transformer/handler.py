@@ -1,0 +1,120 @@
+"""AWS Lambda entry point: S3 event -> :func:`transformer.pipeline.process_object` per object.
+
+Thin glue only. Content problems are quarantined by the pipeline and never raise. Anything else
+(object missing, access denied, S3 unavailable, a bug) raises, so Lambda retries the event and
+then hands it to the on-failure destination; retries are safe because outputs are idempotent.
+A missing source object also raises (it is unusual for a Firehose object to vanish, and the
+failure destination is where an operator will look), rather than being skipped silently.
+
+Environment: TRANSFORMED_BUCKET (required), EVENTS_PREFIX / QUARANTINE_PREFIX /
+MANIFESTS_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
+on Lambda). boto3 comes from the Lambda runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
+from transformer.config import TransformConfig
+from transformer.events import s3_sources
+from transformer.metrics import emf_line
+from transformer.pipeline import process_object
+from transformer.sink import S3Sink
+
+logger = logging.getLogger("transformer")
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerSettings:
+    """Deployment settings from the Lambda environment."""
+
+    transformed_bucket: str
+    config: TransformConfig
+    spool_dir: str | None
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerSettings:
+        env = os.environ if env is None else env
+        bucket = env.get("TRANSFORMED_BUCKET", "").strip()
+        if not bucket:
+            raise RuntimeError("TRANSFORMED_BUCKET is not set")
+        config = replace(
+            TransformConfig(),
+            events_prefix=_prefix(env.get("EVENTS_PREFIX"), EVENTS_PREFIX),
+            quarantine_prefix=_prefix(env.get("QUARANTINE_PREFIX"), QUARANTINE_PREFIX),
+            manifests_prefix=_prefix(env.get("MANIFESTS_PREFIX"), MANIFESTS_PREFIX),
+        )
+        return cls(bucket, config, env.get("SPOOL_DIR") or None, env.get("LOG_LEVEL", "INFO"))
+
+
+def _prefix(value: str | None, default: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return default
+    return value if value.endswith("/") else value + "/"
+
+
+_client = None
+
+
+def _s3_client() -> Any:
+    """One client per container (reused across warm invocations)."""
+    global _client
+    if _client is None:
+        import boto3
+
+        _client = boto3.client("s3")
+    return _client
+
+
+def handle(
+    event: Mapping[str, Any], settings: HandlerSettings, client: Any, function_name: str
+) -> dict[str, Any]:
+    """Process every object of ``event``; returns a summary. Raises on infrastructure errors."""
+    sink = S3Sink(client, settings.transformed_bucket, settings.spool_dir)
+    results = []
+    for source in s3_sources(event):
+        try:
+            response = client.get_object(Bucket=source.bucket, Key=source.key)
+            try:
+                stats = process_object(response["Body"], source, sink, settings.config)
+            finally:
+                response["Body"].close()
+        except Exception as exc:
+            # One structured line an operator can search for; then fail the invocation.
+            failure = {
+                "level": "ERROR",
+                "message": "object failed; the invocation will be retried",
+                "source_bucket": source.bucket,
+                "source_key": source.key,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+            print(json.dumps(failure), file=sys.stdout, flush=True)
+            raise
+        print(emf_line(stats, function_name), file=sys.stdout, flush=True)
+        results.append(
+            {
+                "source": source.uri,
+                "records_in": stats.records_in,
+                "records_written": stats.records_written,
+                "records_quarantined": stats.records_quarantined,
+            }
+        )
+    return {"objects": len(results), "results": results}
+
+
+def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    settings = HandlerSettings.from_env()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    name = getattr(context, "function_name", None) or os.environ.get(
+        "AWS_LAMBDA_FUNCTION_NAME", "transformer"
+    )
+    return handle(event, settings, _s3_client(), name)

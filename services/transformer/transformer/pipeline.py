@@ -1,0 +1,219 @@
+"""The transformer's core: one raw object in, Parquet per event day + quarantine out.
+
+Used unchanged by the Lambda handler, the replay CLI, local processing, tests and benchmarks;
+only the :class:`~transformer.sink.Sink` differs.
+
+Flow: the caller's stream is decompressed and cut into blocks on this thread; blocks are
+parsed and validated on worker threads (Arrow releases the GIL); results are consumed *in
+order* on this thread, which deduplicates, partitions and writes. At most ``workers + 1`` blocks
+are in flight, so memory is bounded by the block size, not the object size.
+
+Publishing order (retry-safe): all outputs are written to spool files; only when the whole
+object succeeded are they committed. Then keys listed by the previous manifest for this source
+but not produced now are deleted (e.g. a fixed timestamp bug moved rows to another day), and
+only then the new manifest is written, so a crash in between leaves the old manifest in place
+and the next run deletes the stale keys.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pyarrow as pa
+
+from clickstream_common.schema import REASON_BAD_COMPRESSION, REASON_DUPLICATE_EVENT_ID
+from transformer.block import BlockResult, process_block
+from transformer.config import TransformConfig
+from transformer.decode import CorruptCompressionError, Readable, decoded_chunks
+from transformer.dedup import DuplicateFilter
+from transformer.frame import iter_blocks
+from transformer.keys import manifest_key, quarantine_key, source_digest
+from transformer.model import QuarantineRecord, ReconciliationError, SourceRef, Stats
+from transformer.partition import split_by_day
+from transformer.sink import Sink
+from transformer.writer import PartitionedParquetWriter, QuarantineWriter
+
+MANIFEST_VERSION = 1
+
+
+class _Consumer:
+    """In-order consumer of block results: shifts positions, dedups, partitions, writes."""
+
+    def __init__(
+        self, stats: Stats, parquet: PartitionedParquetWriter, quarantine: QuarantineWriter
+    ):
+        self.stats = stats
+        self.parquet = parquet
+        self.quarantine = quarantine
+        self.dedup = DuplicateFilter()
+        self.lines_before = 0
+        self.bytes_decoded = 0
+
+    def _shifted(self, res: BlockResult, q: QuarantineRecord) -> QuarantineRecord:
+        return QuarantineRecord(
+            line=self.lines_before + q.line + 1,
+            offset=res.block.offset + q.offset,
+            reason=q.reason,
+            raw=q.raw,
+            error=q.error,
+            raw_bytes=q.raw_bytes,
+            event_id=q.event_id,
+        )
+
+    def consume(self, res: BlockResult) -> None:
+        self.stats.records_in += res.records
+        for q in res.quarantine:
+            self.record(self._shifted(res, q))
+        table = res.table
+        if table.num_rows:
+            ids = table["event_id"].to_pylist()
+            dups = self.dedup.duplicates(ids)
+            if dups:
+                for row in dups:
+                    self.record(self._shifted(res, self._duplicate(res, table, row, ids[row])))
+                keep = [True] * table.num_rows
+                for row in dups:
+                    keep[row] = False
+                table = table.filter(pa.array(keep))
+            for day, part in split_by_day(table):
+                self.parquet.write(day, part)
+            self.stats.records_written += table.num_rows
+        self.lines_before += res.newlines
+        self.bytes_decoded += len(res.data)
+
+    @staticmethod
+    def _duplicate(res: BlockResult, table: pa.Table, row: int, event_id: str) -> QuarantineRecord:
+        error = "event_id already seen earlier in this object"
+        span = res.span_of_valid_row(row)
+        if span is None:  # cannot locate the text: keep the parsed values instead
+            values = table.slice(row, 1).to_pylist()[0]
+            raw = json.dumps(values, default=str, ensure_ascii=False)
+            error += "; raw is re-serialized from the parsed row"
+            return QuarantineRecord(0, 0, REASON_DUPLICATE_EVENT_ID, raw, error, None, event_id)
+        return QuarantineRecord(
+            line=span.line,
+            offset=span.start,
+            reason=REASON_DUPLICATE_EVENT_ID,
+            raw=res.text(span),
+            error=error,
+            event_id=event_id,
+        )
+
+    def record(self, entry: QuarantineRecord) -> None:
+        self.quarantine.write(entry)
+        self.stats.quarantined_by_reason[entry.reason] += 1
+
+
+def process_object(
+    data: bytes | Readable,
+    source: SourceRef,
+    sink: Sink,
+    config: TransformConfig | None = None,
+) -> Stats:
+    """Transform one raw object. Content problems never raise (they are quarantined);
+    errors reading ``data`` or writing to ``sink`` propagate unchanged."""
+    config = config or TransformConfig()
+    started = time.perf_counter()
+    stats = Stats(source)
+    parquet = PartitionedParquetWriter(sink, source, config)
+    quarantine = QuarantineWriter(sink, quarantine_key(config.quarantine_prefix, source), source)
+    consumer = _Consumer(stats, parquet, quarantine)
+    try:
+        compressed, chunks, reader = decoded_chunks(data, config.block_size)
+        stats.compressed = compressed
+        corrupt: list[CorruptCompressionError] = []
+        with ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="block") as pool:
+            in_flight: deque[Future[BlockResult]] = deque()
+            try:
+                for block in iter_blocks(_until_corrupt(chunks, corrupt), config.block_size):
+                    in_flight.append(pool.submit(process_block, block, config))
+                    if len(in_flight) > config.workers:
+                        consumer.consume(in_flight.popleft().result())
+                while in_flight:
+                    consumer.consume(in_flight.popleft().result())
+            finally:
+                for future in in_flight:
+                    future.cancel()
+        if corrupt:
+            # The undecodable rest of the object counts as one record: its contents are
+            # unknown, and the raw object (still in the raw bucket) is the evidence.
+            stats.records_in += 1
+            consumer.record(
+                QuarantineRecord(
+                    line=consumer.lines_before + 1,
+                    offset=consumer.bytes_decoded,
+                    reason=REASON_BAD_COMPRESSION,
+                    raw="",
+                    error=f"{corrupt[0]} (at compressed byte ~{corrupt[0].compressed_offset})",
+                )
+            )
+        stats.bytes_in = reader.bytes_read
+        stats.bytes_decoded = consumer.bytes_decoded
+        pendings = parquet.close()
+        q_pending = quarantine.close()
+    except BaseException:
+        parquet.abort()
+        quarantine.abort()
+        raise
+
+    if not stats.reconciled:
+        for pending in [*pendings, q_pending]:
+            if pending is not None:
+                pending.abort()
+        raise ReconciliationError(f"counts do not reconcile: {stats.to_dict()}")
+
+    new_keys = parquet.keys + ([quarantine.key] if q_pending is not None else [])
+    m_key = manifest_key(config.manifests_prefix, source)
+    previous = _previous_keys(sink.read(m_key))
+    for pending in [*pendings, q_pending]:
+        if pending is not None:
+            pending.commit()
+    digest = source_digest(source)
+    for key in sorted(previous - set(new_keys)):
+        if digest in key:  # only ever delete what this source produced
+            sink.delete(key)
+            stats.deleted_keys.append(key)
+    stats.output_keys = new_keys
+    stats.duration_s = time.perf_counter() - started
+    sink.put(m_key, _manifest(stats), "application/json")
+    return stats
+
+
+def _until_corrupt(
+    chunks: Iterator[bytes], errors: list[CorruptCompressionError]
+) -> Iterator[bytes]:
+    """End the stream at a compression error (recorded in ``errors``) so the blocks before it
+    are still processed; the damage itself becomes one quarantine entry."""
+    try:
+        yield from chunks
+    except CorruptCompressionError as exc:
+        errors.append(exc)
+
+
+def _previous_keys(raw: bytes | None) -> set[str]:
+    if not raw:
+        return set()
+    try:
+        return set(json.loads(raw).get("keys", []))
+    except (ValueError, AttributeError):
+        return set()
+
+
+def _manifest(stats: Stats) -> bytes:
+    """Deterministic (no timestamps) so reprocessing identical input yields identical objects."""
+    doc = {
+        "version": MANIFEST_VERSION,
+        "source_bucket": stats.source.bucket,
+        "source_key": stats.source.key,
+        "etag": stats.source.etag,
+        "version_id": stats.source.version_id,
+        "keys": stats.output_keys,
+        "records_in": stats.records_in,
+        "records_written": stats.records_written,
+        "quarantined_by_reason": dict(sorted(stats.quarantined_by_reason.items())),
+    }
+    return json.dumps(doc, indent=1).encode()
