@@ -28,6 +28,9 @@ export AWS_SECRET_ACCESS_KEY ?= test
 export AWS_DEFAULT_REGION    ?= us-east-1
 export AWS_REGION            ?= $(AWS_DEFAULT_REGION)
 export LOCALSTACK_PORT
+# Seconds between LocalStack's async Lambda retries (AWS: about a minute). Short locally so a failed
+# object reaches the on-failure queue in seconds; read when LocalStack starts.
+export LAMBDA_RETRY_BASE_DELAY ?= 2
 
 # Docker engine present -> docker compose; otherwise LocalStack as a host process (this is the CI path).
 STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)

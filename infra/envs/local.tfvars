@@ -20,5 +20,5 @@ firehose_server_side_encryption = false
 lambda_memory_mb          = 1024
 lambda_timeout_seconds    = 60
 lambda_max_retry_attempts = 2
-lambda_log_level          = "DEBUG"
+lambda_log_level          = "INFO"
 log_retention_days        = 7

@@ -28,7 +28,9 @@ SEED_QUERIES = {
 def seed_queries() -> dict[str, str]:
     """``{our name: seed SQL}`` parsed from the seed README's sample query blocks."""
     if not SEED_README.exists():
-        pytest.fail(f"seed README not found at {SEED_README} (the original design, kept in the repo)")
+        pytest.fail(
+            f"seed README not found at {SEED_README} (the original design, kept in the repo)"
+        )
     text = SEED_README.read_text()
     found = {}
     for heading, body in re.findall(r"\*\*(.+?):\*\*\s*```sql\n(.*?)```", text, re.S):

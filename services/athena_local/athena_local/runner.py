@@ -86,8 +86,15 @@ class Runner:
     def open(
         cls, source: Source, database: str | None = None, threads: int | None = None
     ) -> Runner:
-        """Connect, attach ``<database>.events`` over ``source``."""
+        """Connect, attach ``<database>.events`` over ``source``.
+
+        A recording source is read by a Python filesystem handler, which Arrow's I/O threads call
+        back into under the GIL while DuckDB's scan threads also take it (to check for signals):
+        with several DuckDB threads that can deadlock, so a recorded run uses one thread.
+        """
         db = resolve_database(database, source)
+        if threads is None and isinstance(source, ArrowSource) and source.recorder is not None:
+            threads = 1
         con = catalog.connect(threads)
         files = catalog.attach_events(con, source, db)
         return cls(con, source, db, files)
