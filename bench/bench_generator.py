@@ -18,13 +18,13 @@ import os
 import statistics
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from bench.common import render_table
+from clickstream_common import localstack
 from generator.pipeline import GenConfig, generate_records, run
 from generator.retry import RetryPolicy
 from generator.sink import FileSink, FirehoseSink, make_firehose_client
@@ -37,24 +37,8 @@ def cfg(count: int, seed: int = 1) -> GenConfig:
     return GenConfig(seed=seed, count=count, **WINDOW)
 
 
-def healthy(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=3) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def aws(service: str, endpoint: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    return localstack.client(service, endpoint)
 
 
 @contextmanager
@@ -162,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     file_eps, file_mbs = median_of(repeat, lambda: bench_file(n_file))
     rows.append([f"generate -> NDJSON /dev/null ({file_mbs:.0f} MB/s)", n_file, file_eps, "-"])
     baseline = None
-    if healthy(args.endpoint):
+    if localstack.healthy(args.endpoint):
         baseline, check = bench_naive(args.endpoint, n_naive)
         rows.append(["firehose baseline: put_record per event", n_naive, baseline, check])
         eps, check = bench_firehose(args.endpoint, n_one, 1, 4)

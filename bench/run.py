@@ -7,22 +7,13 @@ Firehose, freshness) say so and are skipped when it is not up, rather than faili
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import urllib.request
+
+from clickstream_common import localstack
 
 BENCHES = ("bench_transformer", "bench_generator", "bench_queries", "bench_freshness")
 NEEDS_STACK = {"bench_freshness"}
-
-
-def _stack_up() -> bool:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=3) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in args.only or BENCHES:
         print(f"\n##### {name}", flush=True)
-        if name in NEEDS_STACK and not _stack_up():
+        if name in NEEDS_STACK and not localstack.healthy():
             print("skipped: the local stack is not up (run `make up` first)")
             continue
         cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]

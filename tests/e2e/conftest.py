@@ -15,30 +15,20 @@ second. A second run therefore never sees the first run's data, without a redepl
 from __future__ import annotations
 
 import os
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from clickstream_common import localstack
 from clickstream_common import outputs as tf_outputs
 from e2e.support import ENDPOINT, clean_pipeline, client
 
 
-def _healthy(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=3) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
-def outputs() -> dict[str, Any]:
-    """Terraform outputs of the deployed local stack."""
-    if not _healthy(ENDPOINT):
-        pytest.fail(f"LocalStack is not healthy at {ENDPOINT}: run `make up` first", pytrace=False)
+def outputs(localstack_endpoint: str) -> dict[str, Any]:
+    """Terraform outputs of the deployed local stack (which must be up)."""
     try:
         return tf_outputs.load_outputs()
     except tf_outputs.OutputsNotFoundError as exc:
@@ -90,7 +80,7 @@ def leave_the_stack_clean(request: pytest.FixtureRequest) -> Iterator[None]:
     """After a green run, empty the buckets so `make demo`/`make queries` see no test data.
     After a failure the data stays where it is, for `make status` and debugging."""
     yield
-    if request.session.testsfailed or not _healthy(ENDPOINT):
+    if request.session.testsfailed or not localstack.healthy(ENDPOINT):
         return
     try:
         outputs = tf_outputs.load_outputs()

@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from clickstream_common import localstack
 from clickstream_common.inventory import Inventory, inventory_from_outputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,15 +33,8 @@ RETRY_BASE_DELAY = float(os.environ.get("LAMBDA_RETRY_BASE_DELAY") or 60)
 
 
 def client(service: str) -> Any:
-    """A boto3 client for the local stack (path-style S3, generous read timeout for big objects)."""
-    cfg = Config(
-        retries={"max_attempts": 3, "mode": "standard"},
-        s3={"addressing_style": "path"},
-        read_timeout=120,
-    )
-    return boto3.client(
-        service, endpoint_url=ENDPOINT, region_name=os.environ["AWS_DEFAULT_REGION"], config=cfg
-    )
+    """A boto3 client for the local stack (generous read timeout for big objects)."""
+    return localstack.client(service, ENDPOINT, read_timeout=120)
 
 
 def empty_bucket(s3: Any, bucket: str) -> None:

@@ -19,17 +19,15 @@ import contextlib
 import json
 import os
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from clickstream_common import localstack
 from generator import cli
 from generator.pipeline import GenConfig, generate_records, run
 from generator.retry import RetryPolicy
@@ -42,13 +40,8 @@ WINDOW = ["--start", "2024-12-24", "--end", "2024-12-26"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def aws_env() -> Iterator[None]:
+def aws_env(localstack_endpoint: str) -> Iterator[None]:
     """Point boto3's normal config chain at the local endpoint (the CLI reads nothing else)."""
-    try:
-        with urllib.request.urlopen(f"{ENDPOINT}/_localstack/health", timeout=3):
-            pass
-    except OSError:
-        pytest.fail(f"LocalStack is not reachable at {ENDPOINT}: run `make up`", pytrace=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AWS_ENDPOINT_URL", ENDPOINT)
         for k, v in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -58,8 +51,7 @@ def aws_env() -> Iterator[None]:
 
 
 def client(service: str) -> Any:
-    cfg = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client(service, endpoint_url=ENDPOINT, config=cfg)
+    return localstack.client(service, ENDPOINT)
 
 
 @pytest.fixture

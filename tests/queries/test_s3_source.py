@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,22 +28,11 @@ DB = "clickstream_pipeline_local_db"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
 
 
-def _healthy(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=3) as resp:
-            return resp.status == 200 and json.load(resp)["services"].get("s3") in (
-                "running",
-                "available",
-            )
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 @pytest.fixture
-def s3_bucket(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def s3_bucket(
+    localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[str, Path]]:
     """A fresh bucket on LocalStack holding a small events/ table (plus a stray quarantine file)."""
-    if not _healthy(ENDPOINT):
-        pytest.skip(f"LocalStack S3 is not healthy at {ENDPOINT}: start it with `make up`")
     import boto3
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)

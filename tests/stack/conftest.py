@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -24,19 +23,9 @@ REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 HANDLERS = Path(__file__).with_name("handlers.py")
 
 
-def _healthy() -> bool:
-    try:
-        with urllib.request.urlopen(f"{ENDPOINT}/_localstack/health", timeout=3) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
-def aws() -> Callable[[str], Any]:
-    """boto3 client factory for the local stack (skips the test if the stack is not up)."""
-    if not _healthy():
-        pytest.skip(f"LocalStack is not healthy at {ENDPOINT}: run `scripts/stack.sh start` first")
+def aws(localstack_endpoint: str) -> Callable[[str], Any]:
+    """boto3 client factory for the local stack (fails clearly if the stack is not up)."""
     session = boto3.Session(
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),

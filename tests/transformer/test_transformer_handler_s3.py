@@ -9,42 +9,23 @@ import gzip
 import io
 import json
 import os
-import urllib.request
 import uuid
 
 import pytest
 from transformer_helpers import make_event, ndjson
 
+from clickstream_common import localstack
 from transformer.handler import HandlerSettings, handle
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
 
 
-def _healthy() -> bool:
-    try:
-        with urllib.request.urlopen(f"{ENDPOINT}/_localstack/health", timeout=2) as resp:
-            return json.load(resp).get("services", {}).get("s3") in ("running", "available")
-    except OSError:
-        return False
-
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not _healthy(), reason=f"LocalStack S3 not reachable at {ENDPOINT}"),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def s3():
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+def s3(localstack_endpoint: str):
+    client = localstack.client("s3", localstack_endpoint)
     suffix = uuid.uuid4().hex[:10]
     raw, out = f"tx-test-raw-{suffix}", f"tx-test-out-{suffix}"
     for bucket in (raw, out):

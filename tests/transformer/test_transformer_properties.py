@@ -112,3 +112,16 @@ def test_arbitrary_bytes_never_raise_and_always_reconcile(parts, seps, block_siz
     assert stats.reconciled
     assert stats.records_in == len(ids) + len(quarantined)
     assert len(ids) == len(set(ids))
+
+
+def test_quarantine_lines_survive_unicode_line_separators() -> None:
+    """Raw text with U+0085 / U+2028 must not split a quarantine record for text-mode readers."""
+    data = b"\xc2\x85\n" + '{"event_id": "x", "note": "a\u2028b"'.encode() + b"\n"
+    with TemporaryDirectory() as tmp:
+        stats = process_object(data, SRC, LocalSink(Path(tmp)), config(block_size=32))
+        (path,) = Path(tmp).rglob("*.jsonl")
+        text = path.read_text()
+        assert text.isascii()
+        lines = text.splitlines()
+    assert len(lines) == stats.records_quarantined == 2
+    assert [json.loads(x)["raw"] for x in lines][1].endswith('"a\u2028b"')

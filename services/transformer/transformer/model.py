@@ -65,7 +65,9 @@ class QuarantineRecord:
         doc["raw"] = self.raw
         if self.raw_bytes is not None:
             doc["raw_base64"] = base64.b64encode(self.raw_bytes).decode("ascii")
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        # ASCII-only: raw text may hold U+0085/U+2028/U+2029, which text-mode readers (Python's
+        # str.splitlines, some JSON-lines tools) treat as line breaks and would split a record on.
+        return json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass(slots=True)
