@@ -72,3 +72,19 @@ def on_object_created(event, context):
         }
         s3.put_object(Bucket=bucket, Key=f"markers/{key.rsplit('/', 1)[-1]}", Body=json.dumps(body))
     return {"records": len(event["Records"])}
+
+
+def log_markers(event, context):
+    """One invocation's worth of log lines, each carrying the event's marker.
+
+    The XML line is what botocore logs at DEBUG level for a failed S3 call (``Response body:``):
+    log events that contain ``<RequestId>`` must come back from CloudWatch Logs like any other.
+    """
+    marker = event["marker"]
+    print(f"stdout {marker}")
+    print(f"<Error><Code>NoSuchKey</Code><RequestId>{marker}</RequestId></Error>")
+    if event.get("mode") == "raise":
+        raise ValueError(f"raised {marker}")
+    if event.get("mode") == "logging":
+        logger.info("logging %s", marker)
+    return {"request_id": context.aws_request_id}

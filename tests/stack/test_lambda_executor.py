@@ -235,3 +235,63 @@ def test_failed_async_invocation_is_retried_then_sent_to_the_on_failure_destinat
     assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["responsePayload"]["errorType"] == "ValueError"
     assert record["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "raw/bad.json"
+
+
+def test_every_invocation_keeps_its_log_lines_in_cloudwatch(aws, make_function):
+    """Sync and async invocations of one environment: none of their lines may go missing.
+
+    Each invocation also logs an S3 error body (``<RequestId>...</RequestId>``, as botocore does
+    at DEBUG level): CloudWatch Logs must return such events, and the ones between them, intact.
+    """
+    name = make_function("log_markers")
+    lambda_client, logs = aws("lambda"), aws("logs")
+    run = uuid.uuid4().hex[:8]
+    sync_modes = ["return", "raise", "logging", "return"]
+    markers = [f"{run}-sync{i}-{mode}" for i, mode in enumerate(sync_modes)]
+    async_markers = [f"{run}-async{i}" for i in range(2)]
+
+    sync_request_ids = []
+    for marker, mode in zip(markers, sync_modes, strict=True):
+        response, body = invoke(aws, name, {"marker": marker, "mode": mode})
+        assert ("FunctionError" in response) == (mode == "raise"), body
+        if mode != "raise":
+            sync_request_ids.append(body["request_id"])
+    for marker in async_markers:
+        response = lambda_client.invoke(
+            FunctionName=name,
+            InvocationType="Event",
+            Payload=json.dumps({"marker": marker}).encode(),
+        )
+        assert response["StatusCode"] == 202
+    invocations = len(markers) + len(async_markers)
+
+    def messages() -> list[str]:
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{name}"
+            )
+            return [event["message"] for page in pages for event in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    def all_reported() -> list[str]:
+        found = messages()
+        reports = [m for m in found if m.startswith("REPORT RequestId: ")]
+        return found if len(reports) >= invocations else []
+
+    found = wait_for(all_reported, timeout_s=60) or messages()  # on timeout: show what is there
+
+    def request_ids(prefix: str) -> set[str]:
+        return {m.split()[2] for m in found if m.startswith(prefix)}
+
+    starts = request_ids("START RequestId: ")
+    assert len(starts) == invocations, f"START lines of {len(starts)}/{invocations}:\n{found}"
+    assert request_ids("END RequestId: ") == starts
+    assert request_ids("REPORT RequestId: ") == starts
+    assert set(sync_request_ids) <= starts
+    for marker in markers + async_markers:
+        assert f"stdout {marker}\n" in found, f"{marker} lost:\n{found}"
+        xml = f"<Error><Code>NoSuchKey</Code><RequestId>{marker}</RequestId></Error>\n"
+        assert xml in found, f"{marker}'s XML line lost or altered:\n{found}"
+    assert any(m.startswith(f"[ERROR] ValueError: raised {markers[1]}") for m in found)
+    assert any(m.startswith("[INFO]") and f"logging {markers[2]}" in m for m in found)
