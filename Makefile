@@ -37,7 +37,7 @@ STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
 
 # ---------------------------------------------------------------- install
@@ -92,7 +92,7 @@ outputs: venv ## Write `terraform output -json` to .local/outputs.json
 	$(TF) outputs
 
 .PHONY: logs
-logs: ## Tail the LocalStack log (and the transformer's CloudWatch log group)
+logs: ## Follow the LocalStack log (make status shows the transformer's errors)
 ifeq ($(STACK_MODE),docker)
 	docker compose logs -f localstack
 else
@@ -151,6 +151,10 @@ unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
 .PHONY: e2e
 e2e: venv ## End-to-end tests against the running local stack (run `make up` first)
 	$(PYTEST) -m e2e -q
+
+.PHONY: e2e-fast
+e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
+	$(PYTEST) -m "e2e and not slow" -q
 
 .PHONY: test
 test: lint unit up e2e ## Everything CI runs: lint, unit + infra checks, stack up, end-to-end tests
