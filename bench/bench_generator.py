@@ -18,9 +18,8 @@ import os
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from bench.common import render_table
@@ -41,36 +40,9 @@ def aws(service: str, endpoint: str) -> Any:
     return localstack.client(service, endpoint)
 
 
-@contextmanager
-def scratch_stream(endpoint: str) -> Iterator[str]:
+def scratch_stream(endpoint: str) -> AbstractContextManager[str]:
     """A throwaway bucket + delivery stream (same name), deleted afterwards."""
-    name = f"bench-gen-{uuid.uuid4().hex[:8]}"
-    s3, fh = aws("s3", endpoint), aws("firehose", endpoint)
-    s3.create_bucket(Bucket=name)
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": "arn:aws:iam::000000000000:role/bench",
-            "BucketARN": f"arn:aws:s3:::{name}",
-            "Prefix": "raw/",
-        },
-    )
-    while (
-        fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
-            "DeliveryStreamStatus"
-        ]
-        != "ACTIVE"
-    ):
-        time.sleep(0.2)
-    try:
-        yield name
-    finally:
-        fh.delete_delivery_stream(DeliveryStreamName=name)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            for obj in page.get("Contents", []):
-                s3.delete_object(Bucket=name, Key=obj["Key"])
-        s3.delete_bucket(Bucket=name)
+    return localstack.scratch_delivery_stream("bench-gen", endpoint)
 
 
 def delivered_lines(endpoint: str, bucket: str) -> int:

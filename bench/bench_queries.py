@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -190,6 +191,15 @@ def time_runner(runner: Runner, repeat: int) -> dict[str, float]:
     return out
 
 
+def time_queries(con: duckdb.DuckDBPyConnection, repeat: int) -> dict[str, float]:
+    """Best time of every query file on ``con`` (which has ``DB.events``), as the runner runs it."""
+    out = {}
+    for query in sql.list_queries():
+        duckdb_sql = to_duckdb(query.render(DB), DB).duckdb_sql
+        out[query.name] = best_of(repeat, lambda s=duckdb_sql: con.sql(s).to_arrow_table())
+    return out
+
+
 def time_baseline(flat: Path, repeat: int) -> dict[str, float]:
     """Same SQL, same translation, over one unpartitioned file (partition keys are columns)."""
     con = catalog.connect()
@@ -198,12 +208,10 @@ def time_baseline(flat: Path, repeat: int) -> dict[str, float]:
         f"CREATE VIEW {DB}.events AS SELECT * REPLACE (timezone('UTC', event_timestamp) AS "
         f"event_timestamp) FROM read_parquet('{flat}')"
     )
-    out = {}
-    for query in sql.list_queries():
-        duckdb_sql = to_duckdb(query.render(DB), DB).duckdb_sql
-        out[query.name] = best_of(repeat, lambda s=duckdb_sql: con.sql(s).to_arrow_table())
-    con.close()
-    return out
+    try:
+        return time_queries(con, repeat)
+    finally:
+        con.close()
 
 
 def build_ndjson(flat: Path) -> Path:
@@ -234,12 +242,10 @@ def time_ndjson(ndjson: Path, repeat: int) -> dict[str, float]:
         f"CAST(event_timestamp AS TIMESTAMP) AS ts FROM read_json('{ndjson}', "
         f"format = 'newline_delimited', columns = {{{columns}}}))"
     )
-    out = {}
-    for query in sql.list_queries():
-        duckdb_sql = to_duckdb(query.render(DB), DB).duckdb_sql
-        out[query.name] = best_of(repeat, lambda s=duckdb_sql: con.sql(s).to_arrow_table())
-    con.close()
-    return out
+    try:
+        return time_queries(con, repeat)
+    finally:
+        con.close()
 
 
 def run(

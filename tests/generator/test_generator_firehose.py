@@ -15,10 +15,8 @@ the main deployment without touching it. What is covered where:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -62,38 +60,8 @@ def s3() -> Any:
 @pytest.fixture
 def stream(s3: Any) -> Iterator[str]:
     """A fresh bucket + DirectPut delivery stream writing to ``raw/`` (like the real stack)."""
-    name = f"gen-test-{uuid.uuid4().hex[:10]}"
-    fh = client("firehose")
-    s3.create_bucket(Bucket=name)
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": "arn:aws:iam::000000000000:role/firehose-test",
-            "BucketARN": f"arn:aws:s3:::{name}",
-            "Prefix": "raw/",
-            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
-        },
-    )
-    deadline = time.monotonic() + 30
-    while (
-        fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
-            "DeliveryStreamStatus"
-        ]
-        != "ACTIVE"
-    ):
-        assert time.monotonic() < deadline, "delivery stream never became ACTIVE"
-        time.sleep(0.2)
-    yield name
-    with contextlib.suppress(fh.exceptions.ResourceNotFoundException):
-        fh.delete_delivery_stream(DeliveryStreamName=name)
-    try:
-        objs = s3.list_objects_v2(Bucket=name).get("Contents", [])
-        for o in objs:
-            s3.delete_object(Bucket=name, Key=o["Key"])
-        s3.delete_bucket(Bucket=name)
-    except s3.exceptions.NoSuchBucket:
-        pass
+    with localstack.scratch_delivery_stream("gen-test", ENDPOINT) as name:
+        yield name
 
 
 def s3_lines(s3: Any, bucket: str) -> list[bytes]:

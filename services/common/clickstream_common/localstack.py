@@ -6,10 +6,14 @@ nothing here is used by the pipeline code itself, which only sees boto3's normal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 import urllib.request
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
@@ -51,3 +55,45 @@ def client(service: str, url: str | None = None, **config: Any) -> Any:
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
         config=cfg,
     )
+
+
+@contextmanager
+def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterator[str]:
+    """A throwaway bucket + DirectPut Firehose stream (same name) writing to ``raw/``.
+
+    For generator tests and benches that must not touch the deployed pipeline. Cleanup tolerates
+    a test that already deleted the stream or the bucket (fault tests do).
+    """
+    name = f"{name_prefix}-{uuid.uuid4().hex[:10]}"
+    s3, fh = client("s3", url), client("firehose", url)
+    s3.create_bucket(Bucket=name)
+    fh.create_delivery_stream(
+        DeliveryStreamName=name,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": f"arn:aws:iam::000000000000:role/{name_prefix}",
+            "BucketARN": f"arn:aws:s3:::{name}",
+            "Prefix": "raw/",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
+        },
+    )
+    deadline = time.monotonic() + 30
+    while (
+        fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+            "DeliveryStreamStatus"
+        ]
+        != "ACTIVE"
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"delivery stream {name} never became ACTIVE")
+        time.sleep(0.2)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(fh.exceptions.ResourceNotFoundException):
+            fh.delete_delivery_stream(DeliveryStreamName=name)
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+                for obj in page.get("Contents", []):
+                    s3.delete_object(Bucket=name, Key=obj["Key"])
+            s3.delete_bucket(Bucket=name)
