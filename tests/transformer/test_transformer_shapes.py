@@ -196,3 +196,74 @@ def test_raw_deflate_is_not_mistaken_for_gzip(run):
     r = run(zlib.compress(ndjson(EVENTS)))
     assert r.stats.records_written == 0
     assert r.stats.records_in >= 1
+
+
+class _ShortReads(io.RawIOBase):
+    """A socket-like stream: ``readinto`` returns at most 777 bytes per call."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        chunk = self._inner.read(min(len(buffer), 777))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+class _ReadOnly:
+    """A stream with ``read`` only (no ``readinto``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._inner.read(size)
+
+
+def _awkward_input() -> bytes:
+    """BOM, CRLF, blank lines, a line longer than a block, a bad record, no final newline."""
+    parts = [b"\xef\xbb\xbf"]
+    for i in range(400):
+        e = make_event(i, search_query="x" * 3000) if i == 150 else make_event(i)
+        parts.append(line(e) + (b"\n" if i % 9 else b"\r\n\n"))
+        if i == 222:
+            parts.append(b'{"broken": \n')
+    parts.append(line(make_event(400)))
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("kind", ["bytesio", "short_reads", "read_only", "bytearray"])
+@pytest.mark.parametrize("block_size", [1024, 4096, 1 << 20])
+def test_every_kind_of_input_stream_gives_the_same_result_as_bytes(run, tmp_path, kind, block_size):
+    data = _awkward_input()
+    wrap = {
+        "bytesio": io.BytesIO,
+        "short_reads": _ShortReads,
+        "read_only": _ReadOnly,
+        "bytearray": bytearray,
+    }[kind]
+    expected = run(data, root=tmp_path / "bytes", block_size=1 << 20)
+    got = run(wrap(data), root=tmp_path / kind, block_size=block_size)  # type: ignore[arg-type]
+    assert got.stats.records_in == expected.stats.records_in == 402
+    assert got.stats.bytes_in == len(data)
+    assert got.events().equals(expected.events())
+    assert got.quarantine() == expected.quarantine()
+    [entry] = got.quarantine()
+    assert entry["line"] == 223 + (222 // 9 + 1) + 1  # 1-based, blank lines counted
+
+
+def test_line_chunks_end_at_newlines_without_regrouping():
+    from transformer.decode import CountingReader
+    from transformer.frame import iter_blocks
+
+    data = b"".join(line(make_event(i)) + b"\n" for i in range(300))
+    reader = CountingReader(io.BytesIO(data), 4096)
+    chunks = list(reader.line_chunks())
+    assert b"".join(chunks) == data
+    assert all(c.endswith(b"\n") for c in chunks)
+    assert reader.bytes_read == len(data)
+    blocks = list(iter_blocks(iter(chunks), 4096))
+    assert [b.data for b in blocks] == chunks  # each chunk is a block as it is: no copy

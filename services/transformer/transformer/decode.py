@@ -10,7 +10,7 @@ reported by :class:`CorruptCompressionError` after the last good chunk.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 import pyarrow as pa
@@ -36,14 +36,35 @@ class CorruptCompressionError(Exception):
 
 
 class CountingReader:
-    """Reads fixed-size chunks from a stream or bytes and counts the raw bytes seen."""
+    """Reads a stream or bytes in chunks of about ``read_size`` and counts the raw bytes seen.
+
+    :meth:`line_chunks` is the fast path for uncompressed input: every chunk but the last ends
+    just after a newline, so the framer can hand it to a worker as a block as it is. From a
+    stream with ``readinto`` (files, S3 ``StreamingBody``) each chunk is read straight into its
+    own buffer, with the partial line carried over from the previous one copied in front: one
+    copy per byte (the read itself) instead of read + regroup.
+    """
 
     def __init__(self, source: bytes | bytearray | memoryview | Readable, read_size: int) -> None:
         self._source = source
         self._read_size = read_size
+        self._head = b""
         self.bytes_read = 0
 
+    def peek(self, n: int) -> bytes:
+        """The first ``n`` bytes (fewer if the input is shorter); iteration still starts at 0."""
+        if isinstance(self._source, bytes | bytearray | memoryview):
+            return bytes(memoryview(self._source)[:n])
+        while len(self._head) < n:
+            more = self._source.read(n - len(self._head))
+            if not more:
+                break
+            self._head += more
+        self.bytes_read += len(self._head)
+        return self._head
+
     def chunks(self) -> Iterator[bytes]:
+        """Chunks cut at arbitrary positions (for compressed input)."""
         if isinstance(self._source, bytes | bytearray | memoryview):
             data = memoryview(self._source)
             for i in range(0, len(data), self._read_size):
@@ -51,6 +72,8 @@ class CountingReader:
                 self.bytes_read += len(chunk)
                 yield chunk
             return
+        if self._head:
+            yield self._head
         while True:
             chunk = self._source.read(self._read_size)
             if not chunk:
@@ -58,22 +81,57 @@ class CountingReader:
             self.bytes_read += len(chunk)
             yield chunk
 
+    def line_chunks(self) -> Iterator[bytes | bytearray]:
+        """Chunks that end just after a ``\\n`` (except the last, and any chunk holding no
+        newline at all: the framer deals with those)."""
+        source = self._source
+        size = self._read_size
+        if isinstance(source, bytes | bytearray | memoryview):
+            data = source if isinstance(source, bytes | bytearray) else bytes(source)
+            start = 0
+            while start < len(data):
+                end = min(start + size, len(data))
+                if end < len(data):
+                    cut = data.rfind(b"\n", start, end)
+                    end = cut + 1 if cut >= 0 else end
+                chunk = data[start:end]
+                self.bytes_read += len(chunk)
+                yield chunk
+                start = end
+            return
+        readinto = getattr(source, "readinto", None)
+        if readinto is None:
+            yield from self.chunks()
+            return
+        carry = self._head
+        while True:
+            buf = bytearray(len(carry) + size)
+            buf[: len(carry)] = carry
+            filled = len(carry) + _fill(readinto, memoryview(buf)[len(carry) :])
+            self.bytes_read += filled - len(carry)
+            if filled < len(buf):  # end of stream
+                del buf[filled:]
+                if buf:
+                    yield buf
+                return
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                carry = b""
+            else:
+                carry = bytes(memoryview(buf)[cut:])
+                del buf[cut:]
+            yield buf
 
-def _peek(chunks: Iterator[bytes], n: int) -> tuple[bytes, Iterator[bytes]]:
-    """First ``n`` bytes of the stream (fewer if it is shorter) and an iterator over all of it."""
-    head = b""
-    buffered: list[bytes] = []
-    for chunk in chunks:
-        buffered.append(chunk)
-        head += chunk[: n - len(head)]
-        if len(head) >= n:
+
+def _fill(readinto: Callable[[memoryview], int | None], view: memoryview) -> int:
+    """``readinto`` until ``view`` is full or the stream ends (sockets return short reads)."""
+    filled = 0
+    while filled < len(view):
+        n = readinto(view[filled:])
+        if not n:
             break
-
-    def rest() -> Iterator[bytes]:
-        yield from buffered
-        yield from chunks
-
-    return head, rest()
+        filled += n
+    return filled
 
 
 def _gunzip(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
@@ -113,17 +171,16 @@ def decoded_chunks(
     ``reader.bytes_read`` counts the raw (possibly compressed) bytes once iteration is done.
     """
     reader = CountingReader(source, read_size)
-    head, chunks = _peek(reader.chunks(), 3)
-    compressed = head.startswith(GZIP_MAGIC)
-    stream = _gunzip(chunks, read_size) if compressed else chunks
+    compressed = reader.peek(len(GZIP_MAGIC)) == GZIP_MAGIC
+    stream = _gunzip(reader.chunks(), read_size) if compressed else reader.line_chunks()
     return compressed, _strip_bom(stream), reader
 
 
-def _strip_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _strip_bom(chunks: Iterator[bytes | bytearray]) -> Iterator[bytes | bytearray]:
     """Drop a UTF-8 byte order mark at the very start of the object (some SDKs write one)."""
-    head = b""
+    head: bytes | bytearray = b""
     for chunk in chunks:
-        head += chunk
+        head = chunk if not head else head + chunk  # no copy when the first chunk suffices
         if len(head) >= len(UTF8_BOM):
             break
     if head.startswith(UTF8_BOM):
@@ -142,6 +199,14 @@ def is_valid_utf8(block: bytes) -> bool:
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def count_newlines(block: bytes | bytearray) -> int:
+    """``block.count(b"\\n")``, twice as fast and without the GIL (RE2 over a zero-copy Arrow
+    view): line numbers need the count of every block, quarantined records or not."""
+    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
+    arr = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)])
+    return pc.count_substring_regex(arr, "\n")[0].as_py()
 
 
 def blank_undecodable_lines(block: bytes) -> tuple[bytes, list[tuple[int, int, bytes]]]:

@@ -33,7 +33,7 @@ class Block:
 
     index: int
     offset: int
-    data: bytes
+    data: bytes | bytearray
 
 
 class Span(NamedTuple):
@@ -69,14 +69,21 @@ class Framing:
         return (Span(*t) for t in zip(self.lines, self.starts, self.ends, strict=True))
 
 
-def iter_blocks(chunks: Iterable[bytes], block_size: int) -> Iterator[Block]:
+def iter_blocks(chunks: Iterable[bytes | bytearray], block_size: int) -> Iterator[Block]:
     """Regroup decompressed chunks into blocks of at least ``block_size`` bytes ending in
-    ``\\n`` (the last block may end anywhere). Copies each byte at most once."""
-    pending: list[bytes] = []
+    ``\\n`` (the last block may end anywhere). Copies each byte at most once, and not at all
+    for a chunk that already is a block (ends in a newline, at least half a block long: what
+    :meth:`transformer.decode.CountingReader.line_chunks` produces)."""
+    pending: list[bytes | bytearray] = []
     pending_len = 0
     offset = 0
     index = 0
     for chunk in chunks:
+        if not pending and chunk.endswith(b"\n") and 2 * len(chunk) >= block_size:
+            yield Block(index, offset, chunk)
+            offset += len(chunk)
+            index += 1
+            continue
         if pending_len + len(chunk) < block_size:
             pending.append(chunk)
             pending_len += len(chunk)

@@ -68,11 +68,10 @@ class Rejected:
     error: str
 
 
-def read_rows(data: bytes | pa.Buffer) -> pa.Table:
+def read_rows(data: bytes | bytearray | pa.Buffer) -> pa.Table:
     """Parse JSON records with the read schema in one call (raises ``pa.ArrowInvalid``)."""
-    size = len(data) if isinstance(data, bytes) else data.size
-    buf = pa.py_buffer(data) if isinstance(data, bytes) else data
-    options = pj.ReadOptions(use_threads=False, block_size=max(size + 1, 1 << 16))
+    buf = data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
+    options = pj.ReadOptions(use_threads=False, block_size=max(buf.size + 1, 1 << 16))
     try:
         return pj.read_json(
             pa.BufferReader(buf), read_options=options, parse_options=_PARSE_OPTIONS
