@@ -67,3 +67,12 @@ def test_split_by_day_utc():
         (Day("2024", "12", "31"), [1]),
         (Day("2025", "01", "01"), [2]),
     ]
+
+
+def test_dedup_takes_arrow_arrays_and_recovers_after_the_slow_path():
+    f = DuplicateFilter()
+    assert f.duplicates(pa.array(["a", "b"])) == []
+    assert f.duplicates(pa.chunked_array([["c", "a"], ["c", "d"]])) == [1, 2]
+    assert f.duplicates(pa.array(["e", "f"])) == []  # the fast path again
+    assert f.duplicates(pa.array(["f", "b", "g", "g", "d"])) == [0, 1, 3, 4]
+    assert f.duplicates(pa.array(["h"])) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -165,16 +166,47 @@ def test_duplicate_event_ids_are_quarantined_and_first_one_kept(run):
     assert cities[dup["event_id"]] == "Berlin"
 
 
-def test_duplicates_across_blocks_and_with_invalid_rows_around(run):
+class _ReadOnly:
+    """A stream that cannot be re-read (no seek, no reopen): forces the exact one-pass dedup."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._inner.read(size)
+
+
+def _offset_stream(data: bytes) -> io.BytesIO:
+    """A seekable stream positioned after a prefix that is not part of the object."""
+    stream = io.BytesIO(b"NOT PART OF THE OBJECT" + data)
+    stream.seek(len(b"NOT PART OF THE OBJECT"))
+    return stream
+
+
+@pytest.mark.parametrize(
+    ("kind", "passes"),
+    [("bytes", 2), ("seekable stream", 2), ("read-only stream", 1)],
+)
+def test_duplicates_across_blocks_and_with_invalid_rows_around(run, kind, passes):
     events = [make_event(i) for i in range(200)]
     data = ndjson(events[:100]) + b"bad\n" + line(make_event(500, event_type="nope")) + b"\n"
     data += ndjson(events[50:])  # 50 duplicates, in later blocks
-    r = run(data, block_size=2048)
+    wrap = {"bytes": bytes, "seekable stream": _offset_stream, "read-only stream": _ReadOnly}
+    r = run(wrap[kind](data), block_size=2048)
+    # Optimistic pass, then an exact one when the input can be re-read; else exact at once.
+    assert r.stats.passes == passes
+    assert r.stats.bytes_in == len(data)
     assert r.stats.records_written == 200
     assert r.stats.duplicates == 50
     dup_lines = [q["line"] for q in r.quarantine() if q["reason"] == REASON_DUPLICATE_EVENT_ID]
     assert dup_lines == list(range(103, 153))
     assert sorted(r.events()["event_id"].to_pylist()) == sorted(e["event_id"] for e in events)
+
+
+def test_an_object_without_duplicates_is_read_once(run):
+    r = run(io.BytesIO(ndjson([make_event(i) for i in range(300)])), block_size=2048)
+    assert r.stats.passes == 1
+    assert r.stats.duplicates == 0
 
 
 def test_invalid_first_occurrence_does_not_shadow_a_valid_duplicate(run):

@@ -1,7 +1,7 @@
 """One block of the decompressed object -> valid rows + quarantined records (pure, thread-safe).
 
 This is the unit of work the pipeline runs on its worker threads; Arrow releases the GIL while
-parsing, validating and casting, so blocks are processed in parallel.
+parsing, validating, casting and splitting by day, so blocks are processed in parallel.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from clickstream_common.schema import REASON_BAD_ENCODING
 from transformer.config import TransformConfig
-from transformer.decode import blank_undecodable_lines, is_valid_utf8
+from transformer.decode import blank_undecodable_lines, count_newlines, is_valid_utf8
 from transformer.frame import Block, Framing, Span, frame_records
 from transformer.model import QuarantineRecord
 from transformer.parse import (
@@ -22,6 +22,7 @@ from transformer.parse import (
     parse_by_records,
     parse_failed_block,
 )
+from transformer.partition import Day, split_by_day
 from transformer.validate import validate
 
 
@@ -38,8 +39,11 @@ class BlockResult:
     spans: Framing | None
     row_spans: list[int] | None
     kept: pa.Array | None
-    data: bytes
+    data: bytes | bytearray
     parsed_rows: int
+    #: ``table`` split by event day, done here on the worker thread (the consumer re-splits
+    #: only in the rare case that it removes duplicate rows from ``table``).
+    parts: list[tuple[Day, pa.Table]]
 
     def span_of_valid_row(self, row: int) -> Span | None:
         """The source span of row ``row`` of ``table`` (framing the block if not done yet);
@@ -119,7 +123,7 @@ def process_block(block: Block, config: TransformConfig) -> BlockResult:
     return BlockResult(
         block=block,
         records=records,
-        newlines=spans.newlines if spans is not None else data.count(b"\n"),
+        newlines=spans.newlines if spans is not None else count_newlines(data),
         table=checked.table,
         quarantine=quarantine,
         spans=spans,
@@ -127,6 +131,7 @@ def process_block(block: Block, config: TransformConfig) -> BlockResult:
         kept=checked.kept,
         data=data,
         parsed_rows=table.num_rows,
+        parts=split_by_day(checked.table),
     )
 
 

@@ -4,9 +4,10 @@ Used unchanged by the Lambda handler, the replay CLI, local processing, tests an
 only the :class:`~transformer.sink.Sink` differs.
 
 Flow: the caller's stream is decompressed and cut into blocks on this thread; blocks are
-parsed and validated on worker threads (Arrow releases the GIL); results are consumed *in
-order* on this thread, which deduplicates, partitions and writes. At most ``workers + 1`` blocks
-are in flight, so memory is bounded by the block size, not the object size.
+parsed, validated and split by event day on worker threads (Arrow releases the GIL); results
+are consumed *in order* on this thread, which deduplicates and hands rows to the Parquet
+writer, whose encoding runs on a thread of its own. At most ``workers + 1`` blocks are in
+flight, so memory is bounded by the block size, not the object size.
 
 Publishing order (retry-safe): all outputs are written to spool files; only when the whole
 object succeeded are they committed. Then keys listed by the previous manifest for this source
@@ -20,10 +21,12 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clickstream_common.schema import REASON_BAD_COMPRESSION, REASON_DUPLICATE_EVENT_ID
 from transformer.block import BlockResult, process_block
@@ -34,24 +37,47 @@ from transformer.frame import iter_blocks
 from transformer.keys import manifest_key, quarantine_key, source_digest
 from transformer.model import QuarantineRecord, ReconciliationError, SourceRef, Stats
 from transformer.partition import split_by_day
-from transformer.sink import Sink
+from transformer.sink import Pending, Sink
 from transformer.writer import PartitionedParquetWriter, QuarantineWriter
 
 MANIFEST_VERSION = 1
 
 
+class _DuplicatesFound(Exception):
+    """The optimistic pass saw a repeated event_id: the object must be read again, exactly."""
+
+
 class _Consumer:
-    """In-order consumer of block results: shifts positions, dedups, partitions, writes."""
+    """In-order consumer of block results: shifts positions, dedups, partitions, writes.
+
+    With ``dedup`` (exact mode) every event_id goes through a :class:`DuplicateFilter` as it
+    arrives. Without it (optimistic mode) the ids are only collected, and
+    :meth:`check_unique` counts distinct ids once at the end, vectorized and without the GIL:
+    ~6x cheaper for the normal object, which holds no duplicates.
+    """
 
     def __init__(
-        self, stats: Stats, parquet: PartitionedParquetWriter, quarantine: QuarantineWriter
+        self,
+        stats: Stats,
+        parquet: PartitionedParquetWriter,
+        quarantine: QuarantineWriter,
+        dedup: DuplicateFilter | None,
     ):
         self.stats = stats
         self.parquet = parquet
         self.quarantine = quarantine
-        self.dedup = DuplicateFilter()
+        self.dedup = dedup
+        self.ids: list[pa.ChunkedArray] = []
         self.lines_before = 0
         self.bytes_decoded = 0
+
+    def ids_unique(self) -> bool:
+        """Optimistic mode: False if any event_id was written twice (Arrow hashes them all in
+        one call without the GIL, overlapping with the final Parquet writes)."""
+        if self.dedup is not None or not self.ids:
+            return True
+        ids = pa.chunked_array([chunk for col in self.ids for chunk in col.chunks], pa.string())
+        return len(pc.unique(ids)) == len(ids)
 
     def _shifted(self, res: BlockResult, q: QuarantineRecord) -> QuarantineRecord:
         return QuarantineRecord(
@@ -70,16 +96,23 @@ class _Consumer:
             self.record(self._shifted(res, q))
         table = res.table
         if table.num_rows:
-            ids = table["event_id"].to_pylist()
-            dups = self.dedup.duplicates(ids)
+            if self.dedup is None:
+                self.ids.append(table["event_id"])
+                dups = []
+            else:
+                dups = self.dedup.duplicates(table["event_id"])
+            parts = res.parts
             if dups:
+                ids = table["event_id"]
                 for row in dups:
-                    self.record(self._shifted(res, self._duplicate(res, table, row, ids[row])))
+                    entry = self._duplicate(res, table, row, ids[row].as_py())
+                    self.record(self._shifted(res, entry))
                 keep = [True] * table.num_rows
                 for row in dups:
                     keep[row] = False
                 table = table.filter(pa.array(keep))
-            for day, part in split_by_day(table):
+                parts = split_by_day(table)
+            for day, part in parts:
                 self.parquet.write(day, part)
             self.stats.records_written += table.num_rows
         self.lines_before += res.newlines
@@ -109,35 +142,114 @@ class _Consumer:
 
 
 def process_object(
-    data: bytes | Readable,
+    data: bytes | bytearray | Readable,
     source: SourceRef,
     sink: Sink,
     config: TransformConfig | None = None,
+    reopen: Callable[[], Readable] | None = None,
 ) -> Stats:
     """Transform one raw object. Content problems never raise (they are quarantined);
-    errors reading ``data`` or writing to ``sink`` propagate unchanged."""
+    errors reading ``data`` or writing to ``sink`` propagate unchanged.
+
+    Duplicate event_ids are rare, so when the input can be read a second time (bytes, a
+    seekable stream, or ``reopen``, which must return the same bytes, e.g. an S3 GET pinned to
+    the first response's ETag) the object is first processed optimistically (no per-id dedup
+    work) and only an object that turns out to hold a duplicate is processed again, exactly.
+    A stream that cannot be re-read is processed exactly in one pass.
+    """
     config = config or TransformConfig()
     started = time.perf_counter()
+    again = _rereader(data, reopen)
+    try:
+        run = _transform(data, source, sink, config, None if again else DuplicateFilter())
+    except _DuplicatesFound:
+        assert again is not None
+        second = again()
+        try:
+            run = _transform(second, source, sink, config, DuplicateFilter())
+        finally:
+            if second is not data and hasattr(second, "close"):
+                second.close()  # a stream ``reopen`` opened is ours to close
+        run.stats.passes = 2
+    stats, parquet, quarantine, pendings = run.stats, run.parquet, run.quarantine, run.pendings
+
+    if not stats.reconciled:
+        for pending in pendings:
+            pending.abort()
+        raise ReconciliationError(f"counts do not reconcile: {stats.to_dict()}")
+
+    new_keys = parquet.keys + ([quarantine.key] if quarantine.count else [])
+    m_key = manifest_key(config.manifests_prefix, source)
+    previous = _previous_keys(sink.read(m_key))
+    for pending in pendings:
+        pending.commit()
+    digest = source_digest(source)
+    for key in sorted(previous - set(new_keys)):
+        if digest in key:  # only ever delete what this source produced
+            sink.delete(key)
+            stats.deleted_keys.append(key)
+    stats.output_keys = new_keys
+    stats.duration_s = time.perf_counter() - started
+    sink.put(m_key, _manifest(stats), "application/json")
+    return stats
+
+
+@dataclass(slots=True)
+class _Run:
+    """One pass over the object: counts, and the written (not yet published) outputs."""
+
+    stats: Stats
+    parquet: PartitionedParquetWriter
+    quarantine: QuarantineWriter
+    pendings: list[Pending]
+
+
+def _rereader(
+    data: bytes | bytearray | Readable, reopen: Callable[[], Readable] | None
+) -> Callable[[], bytes | bytearray | Readable] | None:
+    """How to read the input from its start again, or None if it cannot be."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return lambda: data
+    if reopen is not None:
+        return reopen
+    seekable = getattr(data, "seekable", None)
+    if seekable is not None and seekable():
+        start = data.tell()  # type: ignore[attr-defined]
+
+        def rewind() -> Readable:
+            data.seek(start)  # type: ignore[attr-defined]
+            return data
+
+        return rewind
+    return None
+
+
+def _transform(
+    data: bytes | bytearray | Readable,
+    source: SourceRef,
+    sink: Sink,
+    config: TransformConfig,
+    dedup: DuplicateFilter | None,
+) -> _Run:
+    """Read, parse, validate, dedup and write one pass; outputs are left unpublished.
+    Raises :class:`_DuplicatesFound` (outputs discarded) in optimistic mode (``dedup=None``)."""
     stats = Stats(source)
     parquet = PartitionedParquetWriter(sink, source, config)
     quarantine = QuarantineWriter(sink, quarantine_key(config.quarantine_prefix, source), source)
-    consumer = _Consumer(stats, parquet, quarantine)
+    consumer = _Consumer(stats, parquet, quarantine, dedup)
+    pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="block")
     try:
         compressed, chunks, reader = decoded_chunks(data, config.block_size)
         stats.compressed = compressed
         corrupt: list[CorruptCompressionError] = []
-        with ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="block") as pool:
-            in_flight: deque[Future[BlockResult]] = deque()
-            try:
-                for block in iter_blocks(_until_corrupt(chunks, corrupt), config.block_size):
-                    in_flight.append(pool.submit(process_block, block, config))
-                    if len(in_flight) > config.workers:
-                        consumer.consume(in_flight.popleft().result())
-                while in_flight:
-                    consumer.consume(in_flight.popleft().result())
-            finally:
-                for future in in_flight:
-                    future.cancel()
+        in_flight: deque[Future[BlockResult]] = deque()
+        for block in iter_blocks(_until_corrupt(chunks, corrupt), config.block_size):
+            in_flight.append(pool.submit(process_block, block, config))
+            if len(in_flight) > config.workers:
+                consumer.consume(in_flight.popleft().result())
+        while in_flight:
+            consumer.consume(in_flight.popleft().result())
+        unique = pool.submit(consumer.ids_unique)  # overlaps with closing the files below
         if corrupt:
             # The undecodable rest of the object counts as one record: its contents are
             # unknown, and the raw object (still in the raw bucket) is the evidence.
@@ -155,32 +267,15 @@ def process_object(
         stats.bytes_decoded = consumer.bytes_decoded
         pendings = parquet.close()
         q_pending = quarantine.close()
+        if not unique.result():
+            raise _DuplicatesFound
     except BaseException:
         parquet.abort()
         quarantine.abort()
         raise
-
-    if not stats.reconciled:
-        for pending in [*pendings, q_pending]:
-            if pending is not None:
-                pending.abort()
-        raise ReconciliationError(f"counts do not reconcile: {stats.to_dict()}")
-
-    new_keys = parquet.keys + ([quarantine.key] if q_pending is not None else [])
-    m_key = manifest_key(config.manifests_prefix, source)
-    previous = _previous_keys(sink.read(m_key))
-    for pending in [*pendings, q_pending]:
-        if pending is not None:
-            pending.commit()
-    digest = source_digest(source)
-    for key in sorted(previous - set(new_keys)):
-        if digest in key:  # only ever delete what this source produced
-            sink.delete(key)
-            stats.deleted_keys.append(key)
-    stats.output_keys = new_keys
-    stats.duration_s = time.perf_counter() - started
-    sink.put(m_key, _manifest(stats), "application/json")
-    return stats
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return _Run(stats, parquet, quarantine, [*pendings, *([q_pending] if q_pending else [])])
 
 
 def _until_corrupt(
