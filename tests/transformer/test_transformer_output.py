@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
+import pytest
 from transformer_helpers import SOURCE, make_event, ndjson
 
 from clickstream_common.schema import arrow_schema
 from transformer.keys import event_key, quarantine_key, safe_name, source_digest
 from transformer.model import SourceRef
 from transformer.partition import Day
+
+NOW_TS = datetime(2024, 12, 25, 10, tzinfo=UTC)
 
 MULTI_DAY = [
     make_event(i, event_timestamp=f"2024-12-{24 + i % 3}T0{i % 10}:00:00Z") for i in range(30)
@@ -156,18 +160,29 @@ def test_failed_run_publishes_nothing(run, tmp_path):
     assert leftovers == []
 
 
-def test_a_failed_background_row_group_write_surfaces_and_publishes_nothing(tmp_path):
+@pytest.mark.parametrize("shared_pool", [False, True])
+def test_a_failed_background_row_group_write_surfaces_and_publishes_nothing(tmp_path, shared_pool):
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
-    import pytest
     from transformer_helpers import config
 
     from transformer.sink import LocalSink
     from transformer.writer import PartitionedParquetWriter
 
-    writer = PartitionedParquetWriter(LocalSink(tmp_path), SOURCE, config(row_group_rows=2))
+    pool = ThreadPoolExecutor(2) if shared_pool else None
+    writer = PartitionedParquetWriter(LocalSink(tmp_path), SOURCE, config(row_group_rows=2), pool)
+    good = pa.Table.from_pylist(
+        [{"event_id": "x", "event_timestamp": NOW_TS, "event_type": "page_view"}],
+        schema=arrow_schema(),
+    )
+    writer.write(Day("2024", "12", "24"), good)  # another day: written at close, in parallel
     wrong = pa.table({"event_id": ["a", "b", "c"]})  # not the contract: Arrow refuses it
     writer.write(Day("2024", "12", "25"), wrong)  # flushed on the background thread
     with pytest.raises((ValueError, pa.ArrowInvalid)):
         writer.close()
     writer.abort()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    if pool is not None:
+        assert pool.submit(lambda: 42).result() == 42  # a shared pool is not shut down
+        pool.shutdown()

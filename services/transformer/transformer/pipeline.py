@@ -5,9 +5,10 @@ only the :class:`~transformer.sink.Sink` differs.
 
 Flow: the caller's stream is decompressed and cut into blocks on this thread; blocks are
 parsed, validated and split by event day on worker threads (Arrow releases the GIL); results
-are consumed *in order* on this thread, which deduplicates and hands rows to the Parquet
-writer, whose encoding runs on a thread of its own. At most ``workers + 1`` blocks are in
-flight, so memory is bounded by the block size, not the object size.
+are consumed *in order* on this thread, which hands rows to the Parquet writer, whose row
+groups are encoded on the same worker pool (two busy threads on two cores, not three). At
+most ``workers + 1`` blocks are in flight, so memory is bounded by the block size, not the
+object size.
 
 Publishing order (retry-safe): all outputs are written to spool files; only when the whole
 object succeeded are they committed. Then keys listed by the previous manifest for this source
@@ -234,10 +235,10 @@ def _transform(
     """Read, parse, validate, dedup and write one pass; outputs are left unpublished.
     Raises :class:`_DuplicatesFound` (outputs discarded) in optimistic mode (``dedup=None``)."""
     stats = Stats(source)
-    parquet = PartitionedParquetWriter(sink, source, config)
+    pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="block")
+    parquet = PartitionedParquetWriter(sink, source, config, pool)
     quarantine = QuarantineWriter(sink, quarantine_key(config.quarantine_prefix, source), source)
     consumer = _Consumer(stats, parquet, quarantine, dedup)
-    pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="block")
     try:
         compressed, chunks, reader = decoded_chunks(data, config.block_size)
         stats.compressed = compressed
