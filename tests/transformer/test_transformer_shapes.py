@@ -267,3 +267,27 @@ def test_line_chunks_end_at_newlines_without_regrouping():
     assert reader.bytes_read == len(data)
     blocks = list(iter_blocks(iter(chunks), 4096))
     assert [b.data for b in blocks] == chunks  # each chunk is a block as it is: no copy
+
+
+def test_read_buffers_are_reused_only_when_nothing_views_them():
+    import pyarrow as pa
+
+    from transformer.decode import CountingReader
+
+    data = b"".join(line(make_event(i)) + b"\n" for i in range(300))
+    reader = CountingReader(io.BytesIO(data), 4096)
+    chunks = reader.line_chunks()
+    first = next(chunks)
+    expected_first = bytes(first)
+    view = pa.py_buffer(first)  # e.g. a table that still points into the block
+    reader.recycle(first)
+    second = next(chunks)
+    assert second is not first  # still viewed: not reused
+    assert bytes(view) == expected_first  # and not overwritten
+    del view
+    got = [expected_first, bytes(second)]
+    reader.recycle(second)
+    third = next(chunks)
+    assert third is second  # unviewed: reused
+    got += [bytes(third), *(bytes(c) for c in chunks)]
+    assert b"".join(got) == data

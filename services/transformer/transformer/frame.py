@@ -121,7 +121,7 @@ def _last_record_boundary(buf: bytes, block_size: int) -> int | None:
     return last.start() + 1 if last is not None else None
 
 
-def frame_records(data: bytes, suspect_pattern: str | None = None) -> Framing:
+def frame_records(data: bytes | bytearray, suspect_pattern: str | None = None) -> Framing:
     """All records of a block, in order, as the JSON reader counts them (vectorized with Arrow;
     ``data`` must be valid UTF-8, see :func:`transformer.decode.blank_undecodable_lines`).
 

@@ -27,7 +27,6 @@ from transformer.events import s3_sources
 from transformer.metrics import emf_line
 from transformer.pipeline import process_object
 from transformer.sink import S3Sink
-from transformer.source import open_object
 
 logger = logging.getLogger("transformer")
 
@@ -84,9 +83,9 @@ def handle(
     results = []
     for source in s3_sources(event):
         try:
-            response, reopen = open_object(client, source.bucket, source.key)
+            response = client.get_object(Bucket=source.bucket, Key=source.key)
             try:
-                stats = process_object(response["Body"], source, sink, settings.config, reopen)
+                stats = process_object(response["Body"], source, sink, settings.config)
             finally:
                 response["Body"].close()
         except Exception as exc:

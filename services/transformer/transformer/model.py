@@ -86,8 +86,6 @@ class Stats:
     output_keys: list[str] = field(default_factory=list)
     deleted_keys: list[str] = field(default_factory=list)
     duration_s: float = 0.0
-    #: 2 when a duplicate event_id made the optimistic first pass start over in exact mode.
-    passes: int = 1
 
     @property
     def records_quarantined(self) -> int:
@@ -119,7 +117,6 @@ class Stats:
             "output_keys": list(self.output_keys),
             "deleted_keys": list(self.deleted_keys),
             "duration_s": round(self.duration_s, 6),
-            "passes": self.passes,
         }
 
 

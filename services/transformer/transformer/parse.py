@@ -88,7 +88,7 @@ def error_row(exc: Exception) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def diagnose(text: bytes) -> tuple[str, str] | None:
+def diagnose(text: bytes | bytearray) -> tuple[str, str] | None:
     """Why a single record cannot be a row, using the same rules as the vectorized path.
 
     Returns ``(reason, detail)`` or None when the stdlib finds nothing wrong (the caller then
@@ -151,7 +151,7 @@ class _Survivors:
         return self.framing[self.keep[i]]
 
 
-def parse_failed_block(data: bytes, framing: Framing) -> RowParse:
+def parse_failed_block(data: bytes | bytearray, framing: Framing) -> RowParse:
     """Parse a block whose fast parse failed; every record ends up a row or a :class:`Rejected`.
 
     1. Records that cannot be one object (``suspect``: truncated, HTML, arrays) or that look
@@ -174,7 +174,7 @@ def parse_failed_block(data: bytes, framing: Framing) -> RowParse:
         for k in dropped:
             span = framing[k]
             buf[span.start : span.end] = b" " * (span.end - span.start)
-        data = bytes(buf)
+        data = buf  # parsed as it is: no second copy
         keep = [k for k in range(len(framing)) if k not in dropped]
     else:
         keep = list(range(len(framing)))

@@ -29,7 +29,6 @@ from transformer.local import process_file
 from transformer.model import SourceRef, Stats
 from transformer.pipeline import process_object
 from transformer.sink import DiscardSink, S3Sink, Sink
-from transformer.source import open_object
 
 
 def day_prefixes(raw_prefix: str, since: date, until: date) -> list[str]:
@@ -163,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         for key in list_keys(client, bucket, prefix):
             source = SourceRef(bucket, key)
             try:
-                obj, reopen = open_object(client, bucket, key)
+                obj = client.get_object(Bucket=bucket, Key=key)
                 source = SourceRef(bucket, key, obj.get("ETag"), obj.get("VersionId"))
                 try:
-                    stats = process_object(obj["Body"], source, sink, config, reopen)
+                    stats = process_object(obj["Body"], source, sink, config)
                 finally:
                     obj["Body"].close()
             except Exception as exc:  # keep going; report at the end and exit non-zero
