@@ -13,6 +13,7 @@ import pyarrow as pa
 from clickstream_common.schema import REASON_BAD_ENCODING
 from transformer.config import TransformConfig
 from transformer.decode import blank_undecodable_lines, count_newlines, is_valid_utf8
+from transformer.dedup import fingerprints
 from transformer.frame import Block, Framing, Span, frame_records
 from transformer.model import QuarantineRecord
 from transformer.parse import (
@@ -44,6 +45,8 @@ class BlockResult:
     #: ``table`` split by event day, done here on the worker thread (the consumer re-splits
     #: only in the rare case that it removes duplicate rows from ``table``).
     parts: list[tuple[Day, pa.Table]]
+    #: :func:`transformer.dedup.fingerprints` of ``table["event_id"]``, for the consumer's dedup.
+    id_fingerprints: pa.UInt64Array
 
     def span_of_valid_row(self, row: int) -> Span | None:
         """The source span of row ``row`` of ``table`` (framing the block if not done yet);
@@ -132,6 +135,7 @@ def process_block(block: Block, config: TransformConfig) -> BlockResult:
         data=data,
         parsed_rows=table.num_rows,
         parts=split_by_day(checked.table),
+        id_fingerprints=fingerprints(checked.table["event_id"]),
     )
 
 

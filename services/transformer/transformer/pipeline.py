@@ -46,8 +46,8 @@ MANIFEST_VERSION = 1
 class _Consumer:
     """In-order consumer of block results: shifts positions, dedups, hands rows to the writer.
 
-    Dedup is a Python set on this (otherwise idle) thread: measured against collecting the ids
-    and one Arrow ``unique()`` at the end, the set costs less CPU and leaves no serial tail.
+    Dedup needs the order of the whole object, so it runs here, on a set of the ids' 64-bit
+    fingerprints that the workers computed (see :mod:`transformer.dedup`).
     """
 
     def __init__(
@@ -82,7 +82,7 @@ class _Consumer:
             self.record(self._shifted(res, q))
         table = res.table
         if table.num_rows:
-            dups = self.dedup.duplicates(table["event_id"])
+            dups = self.dedup.duplicates(table["event_id"], res.id_fingerprints)
             parts = res.parts
             if dups:
                 ids = table["event_id"]
