@@ -69,7 +69,9 @@ def parse_timestamps(strings: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def _combine(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
 
 
 def validate(table: pa.Table, config: TransformConfig) -> Validated:
