@@ -160,7 +160,7 @@ def process_object(
 
 @dataclass(slots=True)
 class _Run:
-    """One pass over the object: counts, and the written (not yet published) outputs."""
+    """What :func:`_transform` produced: counts, and the written (not yet published) outputs."""
 
     stats: Stats
     parquet: PartitionedParquetWriter
