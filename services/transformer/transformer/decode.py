@@ -222,12 +222,18 @@ def _strip_bom(chunks: Iterator[bytes | bytearray]) -> Iterator[bytes | bytearra
     yield from chunks
 
 
+def whole_block(block: bytes | bytearray, text: bool = False) -> pa.Array:
+    """``block`` as a one-element Arrow ``large_binary`` (or, unvalidated, ``large_string``)
+    array sharing its memory: Arrow's kernels then scan it without a copy and without the GIL."""
+    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
+    kind = pa.large_string() if text else pa.large_binary()
+    return pa.Array.from_buffers(kind, 1, [None, offsets, pa.py_buffer(block)])
+
+
 def is_valid_utf8(block: bytes) -> bool:
     """Validate UTF-8 without copying (Arrow's SIMD validator, ~20 GB/s vs ~1.5 GB/s decode)."""
-    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
-    arr = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(block))
     try:
-        arr.validate(full=True)
+        whole_block(block, text=True).validate(full=True)
     except pa.ArrowInvalid:
         return False
     return True
@@ -236,9 +242,7 @@ def is_valid_utf8(block: bytes) -> bool:
 def count_newlines(block: bytes | bytearray) -> int:
     """``block.count(b"\\n")``, twice as fast and without the GIL (RE2 over a zero-copy Arrow
     view): line numbers need the count of every block, quarantined records or not."""
-    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
-    arr = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)])
-    return pc.count_substring_regex(arr, "\n")[0].as_py()
+    return pc.count_substring_regex(whole_block(block), "\n")[0].as_py()
 
 
 def blank_undecodable_lines(
@@ -254,11 +258,7 @@ def blank_undecodable_lines(
     Arrow splits the lines, keeps those with non-ASCII bytes, and the bad ones are found by
     bisecting Arrow's UTF-8 validation over that subset.
     """
-    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
-    whole = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)]
-    )
-    lines = pc.list_flatten(pc.split_pattern(whole, b"\n"))
+    lines = pc.list_flatten(pc.split_pattern(whole_block(block), b"\n"))
     text = lines.view(pa.large_string())  # reinterpreted, not validated: only ASCII is checked
     non_ascii = pc.indices_nonzero(pc.invert(pc.string_is_ascii(text)))
     if len(non_ascii) == 0:

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import pyarrow as pa
 import pyarrow.compute as pc
+
+from transformer.decode import whole_block
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(rb"[ \t\r\n]*")
@@ -133,9 +134,7 @@ def frame_records(data: bytes | bytearray, suspect_pattern: str | None = None) -
     """
     if not data:
         return Framing([], [], [], [])
-    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
-    whole = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data))
-    lines = pc.list_flatten(pc.split_pattern(whole, "\n"))
+    lines = pc.list_flatten(pc.split_pattern(whole_block(data, text=True), "\n"))
     lengths = pc.binary_length(lines)
     line_start = pc.subtract(pc.cumulative_sum(pc.add(lengths, 1)), pc.add(lengths, 1))
     left = pc.ascii_ltrim(lines, characters=_JSON_WS)
