@@ -1,7 +1,7 @@
 """Docker-less local AWS stack: LocalStack (same version as the docker-compose image) as a host process.
 
 Why a host process: CI and this machine have no Docker engine. LocalStack's Lambda then runs
-functions through our subprocess executor plugin (localstack/lambda-executor).
+functions through our subprocess executor plugin (emulator/, clickstream_emulator.lambda_executor).
 
 Subcommands (run through scripts/stack.sh, which picks a Python >= 3.13: localstack-core 4.14.0
 imports warnings.deprecated, new in 3.13, although its metadata claims >=3.10):
@@ -43,14 +43,15 @@ LOG_FILE = STATE / "localstack.log"
 RUNTIME_ROOT = ROOT / ".local" / "lambda-runtime"
 LOCK = ROOT / "requirements" / "localstack-lock.txt"
 PINS = ROOT / "requirements" / "localstack-runtime-4.14.0.txt"
-PLUGIN = ROOT / "localstack" / "lambda-executor"
-RUNTIME_REQUIREMENTS = ROOT / "localstack" / "lambda-runtime-requirements.txt"
+PLUGIN = ROOT / "emulator"
+RUNTIME_REQUIREMENTS = ROOT / "emulator" / "lambda-runtime-requirements.txt"
 
 LOCALSTACK_VERSION = "4.14.0"
 MIN_PYTHON = (3, 13)
 EXECUTOR = "subprocess"
-# What the pipeline uses (Terraform needs sts/iam; Lambda destinations sqs; Firehose logs to logs).
-DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms"
+# What the pipeline uses (Terraform needs sts/iam; Lambda destinations sqs; Firehose logs to logs;
+# glue and athena are served by our extensions in emulator/).
+DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena"
 READY_STATES = {"running", "available"}
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[2] / "localstack" / "lambda-executor" / "src"
-BOOTSTRAP = SRC / "lambda_subprocess_executor" / "bootstrap.py"
-sys.path.insert(0, str(SRC))
-from lambda_subprocess_executor.bootstrap import DONE_MARKER  # noqa: E402
+from clickstream_emulator.lambda_executor import bootstrap
+from clickstream_emulator.lambda_executor.bootstrap import DONE_MARKER
+
+BOOTSTRAP = Path(bootstrap.__file__)
 
 HANDLER = """
 import logging, os, sys

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "localstack" / "lambda-executor" / "src"))
-from lambda_subprocess_executor.bootstrap import DONE_MARKER  # noqa: E402
-from lambda_subprocess_executor.logs import LogCollector, timeout_lines  # noqa: E402
-from lambda_subprocess_executor.runtimes import (  # noqa: E402
+from clickstream_emulator.lambda_executor.bootstrap import DONE_MARKER
+from clickstream_emulator.lambda_executor.logs import LogCollector, timeout_lines
+from clickstream_emulator.lambda_executor.runtimes import (
     UnsupportedRuntimeError,
     resolve_runtime,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_stack():
@@ -138,6 +138,6 @@ def test_lock_pins_localstack_and_depends_on_nothing_local():
 
 
 def test_lambda_runtime_pins_boto3_exactly():
-    lines = (ROOT / "localstack" / "lambda-runtime-requirements.txt").read_text().splitlines()
+    lines = (ROOT / "emulator" / "lambda-runtime-requirements.txt").read_text().splitlines()
 
     assert any(re.fullmatch(r"boto3==\d+\.\d+\.\d+", line) for line in lines)

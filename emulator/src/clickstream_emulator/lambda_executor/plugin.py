@@ -10,6 +10,6 @@ class SubprocessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args, **kwargs):
         # imported lazily, like LocalStack's own docker plugin: loading the plugin index stays cheap
-        from lambda_subprocess_executor.executor import SubprocessRuntimeExecutor
+        from clickstream_emulator.lambda_executor.executor import SubprocessRuntimeExecutor
 
         return SubprocessRuntimeExecutor

@@ -5,7 +5,7 @@ internal SQS -> execution environment) reaches the function. Prints, per object,
 PutObject returning to the handler starting and to the handler's marker object being visible.
 The first object pays the cold start (a new subprocess + handler import).
 
-    AWS_ENDPOINT_URL=http://localhost:4566 .venv/bin/python localstack/notification_latency.py -n 10
+    AWS_ENDPOINT_URL=http://localhost:4566 .venv/bin/python -m bench.notification_latency -n 10
 """
 
 from __future__ import annotations

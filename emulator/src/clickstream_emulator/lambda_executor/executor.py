@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from localstack import config
 from localstack.aws.api.lambda_ import PackageType
 from localstack.http import Response
 from localstack.services.lambda_.invocation.executor_endpoint import (
@@ -41,10 +42,9 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 )
 from werkzeug import Request
 
-from lambda_subprocess_executor import bootstrap
-from lambda_subprocess_executor.logs import LogCollector, exit_lines, timeout_lines
-from lambda_subprocess_executor.runtimes import RuntimeSpec, resolve_runtime, runtime_root
-from localstack import config
+from clickstream_emulator.lambda_executor import bootstrap
+from clickstream_emulator.lambda_executor.logs import LogCollector, exit_lines, timeout_lines
+from clickstream_emulator.lambda_executor.runtimes import RuntimeSpec, resolve_runtime, runtime_root
 
 LOG = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from lambda_subprocess_executor.bootstrap import DONE_MARKER
+from clickstream_emulator.lambda_executor.bootstrap import DONE_MARKER
 
 
 class LogCollector:

@@ -1,0 +1,11 @@
+"""The Glue provider: operations that moto does not answer as AWS does are implemented here."""
+
+from __future__ import annotations
+
+from localstack.services.plugins import ServiceLifecycleHook
+
+
+class GlueProvider(ServiceLifecycleHook):
+    """Every Glue operation not decorated with ``@handler`` here is answered by moto."""
+
+    service = "glue"
