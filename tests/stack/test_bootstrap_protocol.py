@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from clickstream_emulator.lambda_executor import bootstrap
-from clickstream_emulator.lambda_executor.bootstrap import DONE_MARKER
+from clickstream_emulator.lambda_executor.bootstrap import DONE_MARKER, MEMORY_WARNING
 
 BOOTSTRAP = Path(bootstrap.__file__)
 
@@ -36,6 +36,10 @@ def bad(event, context):
     raise KeyError("missing")
 def unserialisable(event, context):
     return {1, 2}
+def allocate(event, context):
+    block = bytearray(event["mb"] * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page: resident, not just reserved
+    return len(block)
 """
 
 
@@ -71,7 +75,7 @@ def start_bootstrap(tmp_path: Path) -> Iterator:
     (tmp_path / "fn.py").write_text(HANDLER)
     processes: list[subprocess.Popen] = []
 
-    def start(handler: str) -> tuple[FakeLocalStack, subprocess.Popen]:
+    def start(handler: str, memory_mb: int = 128) -> tuple[FakeLocalStack, subprocess.Popen]:
         fake = FakeLocalStack()
         env = {
             "LAMBDA_TASK_ROOT": str(tmp_path),
@@ -80,6 +84,7 @@ def start_bootstrap(tmp_path: Path) -> Iterator:
             "_HANDLER": handler,
             "AWS_LAMBDA_FUNCTION_NAME": "fn",
             "AWS_LAMBDA_FUNCTION_TIMEOUT": "7",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         }
         process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-u", str(BOOTSTRAP)],
@@ -180,3 +185,30 @@ def test_init_failures_post_status_error_and_exit(start_bootstrap, handler, erro
     assert body["errorType"] == error_type
     assert body["stackTrace"] == []
     assert process.wait(timeout=10) == 1
+
+
+def _report_lines(process: subprocess.Popen) -> list[str]:
+    process.kill()
+    return process.stdout.read().decode().split("\n")
+
+
+def test_report_shows_each_invocations_own_peak_and_warns_above_memory_size(start_bootstrap):
+    fake, process = start_bootstrap("fn.allocate", memory_mb=160)
+    _, ready = fake.next_post()
+
+    _invoke(ready["port"], "big", {"mb": 200})
+    assert fake.next_post()[0] == "/invocations/big/response"
+    _invoke(ready["port"], "small", {"mb": 1})
+    assert fake.next_post()[0] == "/invocations/small/response"
+    lines = _report_lines(process)
+
+    reports = {line.split()[2]: line for line in lines if line.startswith("REPORT RequestId:")}
+    peak = {
+        rid: int(line.split("Max Memory Used: ")[1].split()[0]) for rid, line in reports.items()
+    }
+    assert peak["big"] >= 200
+    assert peak["small"] < 160, "the second invocation's REPORT must not carry the first one's peak"
+    warnings = [line for line in lines if MEMORY_WARNING in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("[WARNING]\t") and "\tbig\t" in warnings[0]
+    assert f"Max Memory Used {peak['big']} MB exceeds Memory Size 160 MB" in warnings[0]

@@ -229,10 +229,44 @@ def peak_memory_mb(pid: int) -> int:
     return 0
 
 
+MEMORY_WARNING = "MEMORY_LIMIT_EXCEEDED"
+"""Token of the log line written when an invocation's peak memory exceeds the function's Memory Size
+(`make status` counts these lines)."""
+
+
+def reset_peak_memory() -> None:
+    """Start a new peak (VmHWM) for this invocation, so REPORT shows this invocation's own peak.
+
+    Writing 5 to clear_refs resets the peak RSS to the current RSS (Linux >= 4.0); where that is
+    not allowed the peak stays the process's lifetime peak, which can only over-report.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+def memory_warning(request_id: str, peak_mb: int, memory_mb: int) -> str | None:
+    """The warning line when ``peak_mb`` exceeds ``memory_mb``: AWS would kill such an invocation
+    (Runtime.OutOfMemory) while nothing enforces the limit locally, so it must not pass silently."""
+    if peak_mb <= memory_mb:
+        return None
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    return (
+        f"[WARNING]\t{stamp}Z\t{request_id}\t{MEMORY_WARNING}: Max Memory Used {peak_mb} MB exceeds "
+        f"Memory Size {memory_mb} MB; on AWS this invocation would end with Runtime.OutOfMemory "
+        "(memory is not enforced locally)"
+    )
+
+
 def _report(request_id: str, started: float, init_ms: float | None, status: str = "") -> None:
     duration_ms = (time.perf_counter() - started) * 1000
     max_rss_mb = peak_memory_mb(os.getpid())
     memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+    warning = memory_warning(request_id, max_rss_mb, int(memory))
+    if warning:
+        _write(warning)
     report = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
         f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory} MB\t"
@@ -254,6 +288,7 @@ def _invoke(handler: Any, invocation: dict, endpoint: str, init_ms: float | None
     _RequestIdFilter.request_id = request_id
     version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
     _write(f"START RequestId: {request_id} Version: {version}")
+    reset_peak_memory()
     started = time.perf_counter()
     context = LambdaContext(request_id, invocation.get("invoked-function-arn", ""), deadline_ms)
     status = ""
