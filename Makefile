@@ -14,7 +14,6 @@ RUFF        := $(VENV)/bin/ruff
 STACK       := $(ROOT)/scripts/stack.sh
 TF          := $(ROOT)/scripts/tf.sh
 LOCALSTACK_PORT ?= 4566
-ENV         ?= local
 Q           ?= top_pages
 COUNT       ?= 20000
 START       ?= 2024-12-23
@@ -31,6 +30,14 @@ export LOCALSTACK_PORT
 # Seconds between LocalStack's async Lambda retries (AWS: about a minute). Short locally so a failed
 # object reaches the on-failure queue in seconds; read when LocalStack starts.
 export LAMBDA_RETRY_BASE_DELAY ?= 2
+
+# Which tfvars `make up`/`deploy` apply to LocalStack: `make up ENV=dev` deploys the AWS
+# configuration (infra/envs/dev.tfvars) with only the endpoints changed. Only a command-line ENV
+# counts: POSIX shells use an ENV environment variable for something else.
+ifneq ($(origin ENV),command line)
+ENV := local
+endif
+export LOCAL_TFVARS := $(ENV)
 
 # Docker engine present -> docker compose; otherwise LocalStack as a host process (this is the CI path).
 STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)
@@ -81,7 +88,7 @@ build: venv ## Build the Lambda deployment zip (build/lambda/transformer.zip)
 	$(PY) scripts/build_lambda.py
 
 .PHONY: deploy
-deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/local.tfvars)
+deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV).tfvars; ENV=dev: the AWS config)
 	$(TF) apply-local
 
 .PHONY: destroy

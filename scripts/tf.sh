@@ -15,10 +15,12 @@
 #   LOCALSTACK_PORT   LocalStack edge port (default 4566; wins over AWS_ENDPOINT_URL)
 #   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset
 #   TF_ENV            AWS environment / tfvars name (default dev -> infra/envs/dev.tfvars)
+#   LOCAL_TFVARS      tfvars applied to LocalStack by the *-local commands (default local; dev =
+#                     the AWS configuration with only the endpoints changed: `make up ENV=dev`)
 #   TF_PLUGIN_MIRROR  provider mirror directory (default /opt/tf-plugins, used only if present)
 #   CLICKSTREAM_OUTPUTS  where local outputs are written (default .local/outputs.json)
 #
-# State: .local/terraform/<env>/ (LocalStack on a port other than 4566: .local/terraform/local-<port>/).
+# State: .local/terraform/<env>/ for AWS; .local/terraform/local[-<tfvars>][-<port>]/ for LocalStack.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -120,14 +122,16 @@ use_local() {
   export AWS_REGION=us-east-1
   unset AWS_PROFILE AWS_SESSION_TOKEN
   export DISABLE_DEPRECATION_NOTICE=1
-  use_env local "$(tflocal_bin)"
-  # A state belongs to one LocalStack instance: a second instance on another port (e.g. a
-  # developer's scratch stack) gets its own state and must not touch the default one.
-  if [[ "$EDGE_PORT" != 4566 ]]; then
-    export TF_DATA_DIR="$STATE_ROOT/local-$EDGE_PORT/data"
-    STATE_FILE="$STATE_ROOT/local-$EDGE_PORT/terraform.tfstate"
-    mkdir -p "$TF_DATA_DIR"
-  fi
+  use_env "${LOCAL_TFVARS:-local}" "$(tflocal_bin)"
+  # A state belongs to one LocalStack instance and one tfvars file: another env's tfvars applied
+  # to LocalStack (LOCAL_TFVARS=dev: the AWS configuration, only the endpoints changed) or a second
+  # instance on another port gets its own state, and never the AWS state of that env.
+  local key=local
+  [[ "$ENV_NAME" == local ]] || key="local-$ENV_NAME"
+  [[ "$EDGE_PORT" == 4566 ]] || key="$key-$EDGE_PORT"
+  export TF_DATA_DIR="$STATE_ROOT/$key/data"
+  STATE_FILE="$STATE_ROOT/$key/terraform.tfstate"
+  mkdir -p "$TF_DATA_DIR"
   prepare_local_workdir
 }
 
