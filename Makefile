@@ -41,9 +41,10 @@ help: ## List the targets
 	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
 
 # ---------------------------------------------------------------- install
-$(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
-	@py=$$(command -v python3.12 || command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python 2>/dev/null | head -1); \
-	  [ -n "$$py" ] || { echo "error: Python >= 3.12 not found (pyenv install 3.12, or put python3.12 on PATH)"; exit 1; }; \
+$(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml .python-version
+	@py=$$(scripts/python.sh); want=$$(cat .python-version); \
+	  if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$$want" ]; then \
+	    echo "$(VENV) is not Python $$want: recreating it"; rm -rf $(VENV); fi; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	$(PY) -m pip install -q --no-deps -e .
@@ -51,7 +52,7 @@ $(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the lock files
+venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version) from the lock files
 
 # ---------------------------------------------------------------- local stack
 .PHONY: up
@@ -134,9 +135,10 @@ replay: venv ## Re-process raw objects: make replay ARGS="--prefix raw/2024/12/2
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
-lint: venv ## ruff check + format check, terraform fmt check
+lint: venv ## ruff check + format check, mypy (strict for services/), terraform fmt check
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/mypy
 	$(TF) fmt-check
 
 .PHONY: fmt

@@ -31,7 +31,7 @@ def test_zip_carries_code_and_trimmed_pyarrow(built: build_lambda.BuildResult) -
     assert "transformer/__init__.py" in names
     assert "clickstream_common/schema.py" in names
     assert "pyarrow/parquet/__init__.py" in names
-    assert "pyarrow/lib.cpython-312-x86_64-linux-gnu.so" in names, "cp312 manylinux wheel expected"
+    assert "pyarrow/lib.cpython-313-x86_64-linux-gnu.so" in names, "cp313 manylinux wheel expected"
     assert any(n.startswith("pyarrow/libparquet.so.") for n in names)
     # trimmed: tests, headers, Cython sources, Flight, pyarrow's S3 filesystem
     assert not any(n.startswith(("pyarrow/tests/", "pyarrow/include/")) for n in names)

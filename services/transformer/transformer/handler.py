@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
 from transformer.config import TransformConfig
@@ -27,6 +27,9 @@ from transformer.events import s3_sources
 from transformer.metrics import emf_line
 from transformer.pipeline import process_object
 from transformer.sink import S3Sink
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 logger = logging.getLogger("transformer")
 
@@ -65,7 +68,7 @@ def _prefix(value: str | None, default: str) -> str:
 _client = None
 
 
-def _s3_client() -> Any:
+def _s3_client() -> S3Client:
     """One client per container (reused across warm invocations)."""
     global _client
     if _client is None:
@@ -76,7 +79,7 @@ def _s3_client() -> Any:
 
 
 def handle(
-    event: Mapping[str, Any], settings: HandlerSettings, client: Any, function_name: str
+    event: Mapping[str, Any], settings: HandlerSettings, client: S3Client, function_name: str
 ) -> dict[str, Any]:
     """Process every object of ``event``; returns a summary. Raises on infrastructure errors."""
     sink = S3Sink(client, settings.transformed_bucket, settings.spool_dir)

@@ -13,7 +13,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 
 class Pending(Protocol):
@@ -134,7 +137,7 @@ class S3Sink:
     the caller must surface (Lambda retries, then the on-failure destination).
     """
 
-    def __init__(self, client: Any, bucket: str, spool_dir: str | None = None) -> None:
+    def __init__(self, client: S3Client, bucket: str, spool_dir: str | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.spool_dir = spool_dir
