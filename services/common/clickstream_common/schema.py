@@ -61,6 +61,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+#: The field that says when the event happened: partitions and the time-range rule use it.
+EVENT_TIME_FIELD = "event_timestamp"
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 
 #: Fields real SDKs send that the analytics do not need, and why they are dropped.

@@ -7,8 +7,9 @@ the client IP, raw headers, the SDK version and a debug blob.
 Encoding is the hot path of the generator. Most of an event's bytes (device, location, user
 agent, headers) are the same for every event of a session, so they are JSON-encoded once per
 session and spliced in; only the per-event values go through the encoder. :func:`to_event`
-builds the same event as a dict (used to corrupt records and to test that both paths agree
-exactly); both draw the same random numbers in the same order, so a seed gives the same data
+builds the same event as a dict: it is the definition of an event (used to corrupt records),
+and tests/generator/test_encoding.py proves the fast path byte-identical to it for any values
+the contract allows; both draw the same random numbers in the same order, so a seed gives the same data
 whichever path an event takes.
 """
 
