@@ -78,7 +78,8 @@ DROPPED_FIELDS: dict[str, str] = {
 #: ("2024", "12", "05") as Glue catalogs them and the seed's queries filter them.
 PARTITION_KEYS: tuple[str, ...] = ("year", "month", "day")
 
-#: Storage layout, shared by infra outputs, the transformer and the query runner.
+#: Storage layout, shared by infra outputs, the transformer and the query runner
+#: (tests/infra/test_layout.py keeps infra/locals.tf equal to these).
 RAW_PREFIX = "raw/"
 TABLE_NAME = "events"
 EVENTS_PREFIX = f"{TABLE_NAME}/"
