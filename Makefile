@@ -135,17 +135,19 @@ replay: venv ## Re-process raw objects: make replay ARGS="--prefix raw/2024/12/2
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
-lint: venv ## ruff check + format check, mypy (strict for services/), terraform fmt check
+lint: venv ## ruff check + format check, mypy (strict for services/), terraform fmt, infra/README.md tables
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(VENV)/bin/mypy
 	$(TF) fmt-check
+	$(PY) scripts/tf_docs.py --check
 
 .PHONY: fmt
-fmt: venv ## Format Python (ruff) and Terraform
+fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's tables
 	$(RUFF) format .
 	$(RUFF) check --fix .
 	terraform fmt -recursive infra
+	$(PY) scripts/tf_docs.py
 
 .PHONY: unit
 unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
