@@ -31,7 +31,20 @@ from transformer.sink import S3Sink
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+
+class _StdoutLines(logging.Handler):
+    """Each record is one line on the current ``sys.stdout``: CloudWatch Logs makes it one event,
+    so a JSON message stays a searchable JSON line (the runtime's root handler would prefix it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stdout, flush=True)
+
+
+#: The transformer's own log lines, filtered by ``LOG_LEVEL``. (The EMF metrics line is printed,
+#: not logged: metrics must not disappear with a quieter log level.)
 logger = logging.getLogger("transformer")
+logger.addHandler(_StdoutLines())
+logger.propagate = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,12 @@ def _s3_client() -> S3Client:
     return _client
 
 
+def configure_logging(level: str) -> None:
+    """Apply ``LOG_LEVEL`` to our logger and to the root logger (boto3 and other libraries)."""
+    logger.setLevel(level.upper())
+    logging.getLogger().setLevel(level.upper())
+
+
 def handle(
     event: Mapping[str, Any], settings: HandlerSettings, client: S3Client, function_name: str
 ) -> dict[str, Any]:
@@ -100,7 +119,7 @@ def handle(
                 "source_key": source.key,
                 "error": f"{type(exc).__name__}: {exc}",
             }
-            print(json.dumps(failure), file=sys.stdout, flush=True)
+            logger.error(json.dumps(failure))
             raise
         print(emf_line(stats, function_name), file=sys.stdout, flush=True)
         results.append(
@@ -116,7 +135,7 @@ def handle(
 
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = HandlerSettings.from_env()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level)
     name = getattr(context, "function_name", None) or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "transformer"
     )

@@ -40,8 +40,6 @@ class Sink(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def describe(self, key: str) -> str: ...
-
 
 class _LocalPending:
     def __init__(self, final: Path) -> None:
@@ -89,9 +87,6 @@ class LocalSink:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
-    def describe(self, key: str) -> str:
-        return str(self._path(key))
-
 
 class DiscardSink:
     """Writes to temporary files and throws them away: dry runs see real sizes and counts."""
@@ -110,9 +105,6 @@ class DiscardSink:
 
     def delete(self, key: str) -> None:
         return None
-
-    def describe(self, key: str) -> str:
-        return f"(dry run) {key}"
 
 
 class _DiscardPending:
@@ -170,9 +162,6 @@ class S3Sink:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
 
 
 class _S3Pending:
