@@ -170,4 +170,4 @@ bench: venv ## Benchmarks (transformer, generator, queries, freshness) with base
 
 .PHONY: clean
 clean: ## Remove build output and local state (keeps the virtualenvs)
-	rm -rf build .local/outputs.json .pytest_cache .ruff_cache
+	rm -rf build .local/outputs.json .pytest_cache .ruff_cache .mypy_cache
