@@ -21,9 +21,12 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.sessions import Session, Step
+
+if TYPE_CHECKING:
+    from generator.corrupt import Corruptor  # imports this module: for annotations only
 
 #: Compact separators: fewer bytes than json.dumps' default, and one encoder instance
 #: (json.dumps builds a new JSONEncoder per call whenever non-default options are passed).
@@ -211,7 +214,7 @@ def iter_steps(sessions: Iterator[Session]) -> Iterator[tuple[Session, Step]]:
 
 
 def iter_records(
-    sessions: Iterator[Session], rng: random.Random, corruptor: Any | None = None
+    sessions: Iterator[Session], rng: random.Random, corruptor: Corruptor | None = None
 ) -> Iterator[Record]:
     """Encoded records for every step of every session.
 
