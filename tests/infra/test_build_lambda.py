@@ -104,7 +104,3 @@ def test_trim_fails_when_a_named_library_is_missing(tmp_path: Path) -> None:
     (pa / "libarrow_s3.so.2700").touch()  # libarrow_flight.so.2700 is absent
     with pytest.raises(build_lambda.BuildError, match=r"libarrow_flight\.so\.2700"):
         build_lambda.trim(tmp_path)
-
-
-def test_runtime_version_is_the_project_python() -> None:
-    assert (ROOT / ".python-version").read_text().strip() == build_lambda.PYTHON_VERSION
