@@ -48,9 +48,10 @@ help: ## List the targets
 	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
 
 # ---------------------------------------------------------------- install
-$(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
-	@py=$$(command -v python3.12 || command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python 2>/dev/null | head -1); \
-	  [ -n "$$py" ] || { echo "error: Python >= 3.12 not found (pyenv install 3.12, or put python3.12 on PATH)"; exit 1; }; \
+$(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml .python-version
+	@py=$$(scripts/python.sh); want=$$(cat .python-version); \
+	  if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$$want" ]; then \
+	    echo "$(VENV) is not Python $$want: recreating it"; rm -rf $(VENV); fi; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	$(PY) -m pip install -q --no-deps -e .
@@ -58,7 +59,7 @@ $(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the lock files
+venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version) from the lock files
 
 # ---------------------------------------------------------------- local stack
 .PHONY: up
@@ -141,16 +142,19 @@ replay: venv ## Re-process raw objects: make replay ARGS="--prefix raw/2024/12/2
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint
-lint: venv ## ruff check + format check, terraform fmt check
+lint: venv ## ruff check + format check, mypy (strict for services/), terraform fmt, infra/README.md tables
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/mypy
 	$(TF) fmt-check
+	$(PY) scripts/tf_docs.py --check
 
 .PHONY: fmt
-fmt: venv ## Format Python (ruff) and Terraform
+fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's tables
 	$(RUFF) format .
 	$(RUFF) check --fix .
 	terraform fmt -recursive infra
+	$(PY) scripts/tf_docs.py
 
 .PHONY: unit
 unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
@@ -173,4 +177,4 @@ bench: venv ## Benchmarks (transformer, generator, queries, freshness) with base
 
 .PHONY: clean
 clean: ## Remove build output and local state (keeps the virtualenvs)
-	rm -rf build .local/outputs.json .pytest_cache .ruff_cache
+	rm -rf build .local/outputs.json .pytest_cache .ruff_cache .mypy_cache

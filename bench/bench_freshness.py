@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -31,6 +31,9 @@ from bench.common import render_table
 from clickstream_common import schema
 from clickstream_common.outputs import load_outputs
 from generator.pipeline import GenConfig, generate_records
+
+if TYPE_CHECKING:
+    from types_boto3_firehose.type_defs import RecordTypeDef
 
 TARGET_P50_S = 3.0
 
@@ -66,7 +69,7 @@ def keys(s3: Any, bucket: str, prefix: str) -> set[str]:
     return found
 
 
-def batch(round_no: int, size: int, tag: str) -> list[dict[str, bytes]]:
+def batch(round_no: int, size: int, tag: str) -> list[RecordTypeDef]:
     """``size`` valid events of the last hour, user ids prefixed with ``tag``."""
     now_ms = int(time.time() * 1000)
     cfg = GenConfig(seed=round_no, start_ms=now_ms - 3_600_000, end_ms=now_ms, count=size)

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         (20_000, 20_000, 5_000, 200, 1) if args.quick else (200_000, 100_000, 20_000, 500, 3)
     )
 
-    rows: list[list[object]] = []
+    rows: list[list[Any]] = []
     file_eps, file_mbs = median_of(repeat, lambda: bench_file(n_file))
     rows.append([f"generate -> NDJSON /dev/null ({file_mbs:.0f} MB/s)", n_file, file_eps, "-"])
     baseline = None

@@ -186,7 +186,7 @@ def time_runner(runner: Runner, repeat: int) -> dict[str, float]:
     for query in sql.list_queries():
         _, translation = runner.translate(query)
         out[query.name] = best_of(
-            repeat, lambda t=translation: runner.con.sql(t.duckdb_sql).to_arrow_table()
+            repeat, functools.partial(_arrow, runner.con, translation.duckdb_sql)
         )
     return out
 
@@ -196,8 +196,13 @@ def time_queries(con: duckdb.DuckDBPyConnection, repeat: int) -> dict[str, float
     out = {}
     for query in sql.list_queries():
         duckdb_sql = to_duckdb(query.render(DB), DB).duckdb_sql
-        out[query.name] = best_of(repeat, lambda s=duckdb_sql: con.sql(s).to_arrow_table())
+        out[query.name] = best_of(repeat, functools.partial(_arrow, con, duckdb_sql))
     return out
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, duckdb_sql: str) -> pa.Table:
+    """Run one query to completion (materialised as Arrow, as the runner does)."""
+    return con.sql(duckdb_sql).to_arrow_table()
 
 
 def time_baseline(flat: Path, repeat: int) -> dict[str, float]:
@@ -274,8 +279,8 @@ def run(
                 "ratio_baseline_over_partitioned": baseline[name] / partitioned[name],
                 "raw_ndjson_s": raw.get(name),
                 "ratio_ndjson_over_partitioned": raw[name] / partitioned[name] if raw else None,
-                "athena_scanned_bytes": costs[name].bytes_scanned if costs[name] else None,
-                "athena_usd": costs[name].usd if costs[name] else None,
+                "athena_scanned_bytes": cost.bytes_scanned if (cost := costs[name]) else None,
+                "athena_usd": cost.usd if cost else None,
                 "within_target": partitioned[name] <= TARGET_SECONDS,
             }
             for name in partitioned

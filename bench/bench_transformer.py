@@ -33,6 +33,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.common import current_rss_mb, peak_rss_mb, render_table
 
@@ -317,7 +318,7 @@ def measure(engine: str, path: Path, workdir: Path, repeat: int) -> dict[str, ob
             raise RuntimeError(f"{engine} on {path.name} failed:\n{proc.stderr}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         seconds.append(result["seconds"])
-        if best is None or result["seconds"] < best["seconds"]:  # type: ignore[operator]
+        if best is None or result["seconds"] < best["seconds"]:
             best = result
     assert best is not None
     best["median_seconds"] = statistics.median(seconds)
@@ -415,7 +416,7 @@ def render(results: list[dict[str, object]]) -> str:
     return render_table(headers, rows)
 
 
-def verdicts(results: list[dict[str, object]]) -> list[str]:
+def verdicts(results: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in results:
         if r["variant"] == "plain" and r["size_mb"] == 500:

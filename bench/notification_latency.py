@@ -57,7 +57,7 @@ def measure(count: int) -> list[tuple[float, float]]:
     s3.create_bucket(Bucket=bucket)
     arn = lam.create_function(
         FunctionName=name,
-        Runtime="python3.12",
+        Runtime="python3.13",
         Role=role,
         Handler="latency.handler",
         Code={"ZipFile": _zip()},

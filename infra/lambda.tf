@@ -45,7 +45,7 @@ resource "aws_lambda_function" "transformer" {
   description   = "Clickstream transformer: raw Firehose JSON -> Parquet events + quarantine"
   role          = aws_iam_role.lambda.arn
 
-  runtime       = "python3.12"
+  runtime       = "python3.13"
   handler       = "transformer.handler.lambda_handler"
   architectures = ["x86_64"] # the zip's pyarrow wheels are manylinux2014_x86_64
 

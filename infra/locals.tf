@@ -15,8 +15,9 @@ locals {
     ManagedBy   = "terraform"
   })
 
-  # The storage layout contract (services/common/clickstream_common/schema.py): the transformer,
-  # the crawler and the query runner all depend on these exact prefixes.
+  # The storage layout contract: the transformer, the crawler and the query runner all depend on
+  # these exact prefixes. tests/infra/test_layout.py keeps them equal to the constants of
+  # services/common/clickstream_common/schema.py.
   raw_prefix        = "raw/"
   events_prefix     = "events/"
   quarantine_prefix = "quarantine/"

@@ -4,12 +4,13 @@
 Why this is more than ``zip -r``:
 
 * **Lambda's platform, not this machine's**: dependencies come from ``requirements/lambda.txt``
-  as binary wheels for CPython 3.12 on manylinux x86_64 (the python3.12 runtime runs Amazon
-  Linux 2023, glibc 2.34, so manylinux_2_28 wheels such as pyarrow 26's are valid there).
+  as binary wheels for the runtime's CPython (``.python-version``, 3.13) on manylinux x86_64 (the
+  python3.13 runtime runs Amazon Linux 2023, glibc 2.34, so manylinux_2_28 wheels such as
+  pyarrow 26's are valid there).
 * **Size**: pyarrow is ~170 MB unpacked; the parts the transformer never loads (Flight, the
   pyarrow S3 filesystem - the Lambda uses boto3 -, tests, C++ headers, Cython sources) are
   trimmed, and the trimmed tree is *verified* by importing the modules the transformer uses with
-  a Python 3.12 that sees only the trimmed tree. Above Lambda's 250 MB unzipped limit the build
+  the runtime's Python version that sees only the trimmed tree. Above Lambda's 250 MB unzipped limit the build
   fails with a clear message.
 * **Reproducible**: sorted entries, fixed timestamps and permissions, hash-based ``.pyc`` files,
   so the zip (and Terraform's ``source_code_hash``) changes only when the content does.
@@ -45,24 +46,25 @@ PACKAGES: dict[str, Path] = {
     "clickstream_common": REPO_ROOT / "services" / "common" / "clickstream_common",
 }
 
-#: Lambda runtime this zip targets (must match infra/lambda.tf).
-PYTHON_VERSION = "3.12"
+#: Lambda runtime this zip targets: the project's one Python (tests/infra ties it to infra/lambda.tf).
+PYTHON_VERSION = (REPO_ROOT / ".python-version").read_text().strip()
+FIND_PYTHON = REPO_ROOT / "scripts" / "python.sh"
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 
 #: AWS limit for a function's unzipped code (and layers): 250 MB = 262,144,000 bytes.
 MAX_UNZIPPED_BYTES = 262_144_000
 
-#: Modules the transformer needs; the trimmed dependency tree must import all of them.
+#: Modules the transformer imports; the trimmed dependency tree must import all of them.
 REQUIRED_IMPORTS = (
     "pyarrow",
     "pyarrow.compute",
     "pyarrow.json",
     "pyarrow.parquet",
-    "pyarrow.dataset",
-    "pyarrow.fs",
 )
 
 #: Paths (relative to the dependency dir) removed after install: nothing the Lambda imports.
+#: ``{so}`` is the Arrow shared-library version of the installed wheel (``libarrow.so.<so>``),
+#: read from the wheel itself so a pyarrow upgrade cannot silently stop the trim.
 TRIM_PATHS = (
     "pyarrow/tests",
     "pyarrow/conftest.py",
@@ -74,9 +76,9 @@ TRIM_PATHS = (
     "pyarrow/cuda.py",
     # Arrow Flight RPC: never used by a batch Lambda (~33 MB).
     "pyarrow/flight.py",
-    "pyarrow/libarrow_flight.so.2600",
+    "pyarrow/libarrow_flight.so.{so}",
     # pyarrow's own cloud filesystems: the Lambda reads and writes S3 through boto3 (~17 MB).
-    "pyarrow/libarrow_s3.so.2600",
+    "pyarrow/libarrow_s3.so.{so}",
 )
 #: Filename patterns removed anywhere in the dependency tree.
 TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".pyc")
@@ -110,14 +112,16 @@ class BuildError(RuntimeError):
     """A build step failed in a way the user can act on."""
 
 
-def find_python312() -> str:
-    """Return a Python 3.12 interpreter: the runtime's version, needed for .pyc and import checks."""
-    if sys.version_info[:2] == (3, 12):
+def runtime_python() -> str:
+    """A Python of the runtime's version, for .pyc and import checks (scripts/python.sh finds it)."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == PYTHON_VERSION:
         return sys.executable
-    found = shutil.which("python3.12")
-    if not found:
-        raise BuildError("python3.12 not found: it is needed to compile and verify the Lambda zip")
-    return found
+    proc = subprocess.run([str(FIND_PYTHON), PYTHON_VERSION], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(
+            f"python{PYTHON_VERSION} not found: it is needed to compile and verify the Lambda zip"
+        )
+    return proc.stdout.strip()
 
 
 def pinned_version(lock: Path, package: str) -> str | None:
@@ -192,8 +196,12 @@ def trim(deps: Path) -> int:
             removed += p.lstat().st_size
             p.unlink()
 
+    so = arrow_so_version(deps)
     for rel in TRIM_PATHS:
-        drop(deps / rel)
+        path = deps / rel.format(so=so)
+        if rel.endswith(".so.{so}") and not path.exists():
+            raise BuildError(f"{path.name} is not in the pyarrow wheel: update TRIM_PATHS")
+        drop(path)
     for p in sorted(deps.rglob("__pycache__"), reverse=True):
         drop(p)
     for p in list(deps.rglob("*")):
@@ -210,6 +218,14 @@ def trim(deps: Path) -> int:
             if "cpython" not in p.name and not _is_soname(p):
                 drop(p)
     return removed
+
+
+def arrow_so_version(deps: Path) -> str:
+    """The ``NNNN`` of ``pyarrow/libarrow.so.NNNN`` in the installed wheel."""
+    found = [p.name for p in (deps / "pyarrow").glob("libarrow.so.*") if _is_soname(p)]
+    if len(found) != 1:
+        raise BuildError(f"expected one pyarrow/libarrow.so.<version> in the wheel, found {found}")
+    return found[0].rsplit(".", 1)[1]
 
 
 def _is_soname(p: Path) -> bool:
@@ -249,7 +265,7 @@ def dependencies() -> Path:
     if (cache / ".complete").exists():
         print(f"build_lambda: dependencies from cache {cache.relative_to(REPO_ROOT)}", flush=True)
         return cache
-    python = find_python312()
+    python = runtime_python()
     tmp = Path(tempfile.mkdtemp(prefix="deps-", dir=BUILD_DIR))
     try:
         pip_install(tmp)
@@ -277,14 +293,7 @@ def stage(deps: Path, staging: Path) -> None:
         if not src.is_dir():
             raise BuildError(f"package {name} not found at {src}")
         shutil.copytree(src, staging / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    if not (staging / "transformer" / "handler.py").exists():
-        print(
-            "build_lambda: WARNING transformer/handler.py does not exist yet: "
-            "the zip builds, but the Lambda handler transformer.handler.lambda_handler will fail",
-            file=sys.stderr,
-            flush=True,
-        )
-    compile_pyc(find_python312(), staging)
+    compile_pyc(runtime_python(), staging)
 
 
 def compile_pyc(python: str, staging: Path) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static security analysis of infra/ with checkov (PyPI), in its own virtualenv (.venv-checkov):
 # checkov pins dependency versions that conflict with the project's dev tools.
-# The venv is (re)created from requirements/checkov.txt whenever that lock changes.
+# The venv is (re)created from requirements/checkov.txt whenever that lock or .python-version changes.
 # Every remaining finding must be fixed or skipped in code: `#checkov:skip=CKV_...:reason`.
 #
 # Usage: scripts/checkov.sh [extra checkov args]      exit status = checkov's (0 = no failed check)
@@ -12,11 +12,13 @@ VENV="$ROOT/.venv-checkov"
 LOCK="$ROOT/requirements/checkov.txt"
 STAMP="$VENV/.lock.sha256"
 
-want="$(sha256sum "$LOCK" | cut -d' ' -f1)"
+py="$("$ROOT/scripts/python.sh")"
+# The venv is rebuilt when the lock or the project's Python version changes.
+want="$(sha256sum "$LOCK" | cut -d' ' -f1) $(cat "$ROOT/.python-version")"
 if [[ ! -x "$VENV/bin/checkov" || "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
-  py="$(command -v python3.12 || command -v python3)"
   echo "checkov.sh: installing checkov into .venv-checkov from requirements/checkov.txt" >&2
-  [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
+  rm -rf "$VENV"
+  "$py" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
   "$VENV/bin/python" -m pip install -q -r "$LOCK" >&2
   echo "$want" >"$STAMP"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
+import importlib.util
 import os
 import shutil
 import signal
@@ -29,11 +29,20 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The one LocalStack health check lives in clickstream_common (standard library only at import);
+# stack.sh runs this file with `python -I` before any virtualenv exists, so import it by path.
+_spec = importlib.util.spec_from_file_location(
+    "clickstream_common_localstack",
+    ROOT / "services" / "common" / "clickstream_common" / "localstack.py",
+)
+assert _spec is not None and _spec.loader is not None
+localstack = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(localstack)
+
 VENV = ROOT / ".venv-localstack"
 VENV_PY = VENV / "bin" / "python"
 STAMP = VENV / ".stack-install-stamp"
@@ -45,6 +54,8 @@ LOCK = ROOT / "requirements" / "localstack-lock.txt"
 PINS = ROOT / "requirements" / "localstack-runtime-4.14.0.txt"
 PLUGIN = ROOT / "emulator"
 RUNTIME_REQUIREMENTS = ROOT / "emulator" / "lambda-runtime-requirements.txt"
+PYTHON_VERSION_FILE = ROOT / ".python-version"
+FIND_PYTHON = ROOT / "scripts" / "python.sh"
 
 LOCALSTACK_VERSION = "4.14.0"
 MIN_PYTHON = (3, 13)
@@ -52,7 +63,6 @@ EXECUTOR = "subprocess"
 # What the pipeline uses (Terraform needs sts/iam; Lambda destinations sqs; Firehose logs to logs;
 # glue and athena are served by our extensions in emulator/).
 DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena"
-READY_STATES = {"running", "available"}
 
 
 class StackError(Exception):
@@ -70,7 +80,11 @@ def services() -> list[str]:
 
 
 def python_runtimes() -> list[str]:
-    raw = os.environ.get("LAMBDA_PYTHON_RUNTIMES") or "python3.12"
+    """Lambda runtimes to install: the project's Python (.python-version) unless listed."""
+    raw = (
+        os.environ.get("LAMBDA_PYTHON_RUNTIMES")
+        or f"python{PYTHON_VERSION_FILE.read_text().strip()}"
+    )
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
@@ -99,30 +113,14 @@ def localstack_env(gateway_port: int) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- install
 def find_interpreter(version: str) -> Path:
-    """The real binary of Python ``version`` ("3.12"): PATH first, then pyenv versions."""
-    candidates: list[str] = []
-    on_path = shutil.which(f"python{version}")
-    if on_path:
-        candidates.append(on_path)
-    pyenv = Path.home() / ".pyenv" / "versions"
-    if pyenv.is_dir():
-        candidates += [
-            str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}.*"))
-        ]
-    for candidate in candidates:
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.executable, '%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
+    """The real binary of Python ``version`` ("3.13"), found by scripts/python.sh."""
+    probe = subprocess.run([str(FIND_PYTHON), version], capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise StackError(
+            f"Python {version} not found (needed by the Lambda runtime python{version}): "
+            f"put python{version} on PATH or `pyenv install {version}`"
         )
-        if probe.returncode == 0:
-            executable, found = probe.stdout.split()
-            if found == version:
-                return Path(executable)
-    raise StackError(
-        f"Python {version} not found (needed by the Lambda runtime python{version}): "
-        f"put python{version} on PATH or `pyenv install {version}`"
-    )
+    return Path(probe.stdout.strip())
 
 
 def install_key(runtimes: list[str]) -> str:
@@ -278,21 +276,13 @@ def endpoint() -> str:
     return f"http://localhost:{port()}"
 
 
-def health() -> dict | None:
-    try:
-        with urllib.request.urlopen(f"{endpoint()}/_localstack/health", timeout=2) as response:
-            return json.load(response)
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
+def health() -> dict[str, Any] | None:
+    return localstack.health(endpoint(), timeout=2)
 
 
-def not_ready(report: dict | None) -> list[str]:
+def not_ready(report: dict[str, Any] | None) -> list[str]:
     """The requested services that are not up yet (all of them if there is no report)."""
-    wanted = services()
-    if not report:
-        return wanted
-    states = report.get("services", {})
-    return [name for name in wanted if states.get(name) not in READY_STATES]
+    return localstack.not_ready(report, services())
 
 
 def port_in_use(number: int) -> bool:

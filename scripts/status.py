@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clickstream_common.inventory import Inventory, inventory_from_outputs
 from clickstream_common.outputs import OutputsNotFoundError, load_outputs
+
+if TYPE_CHECKING:
+    from types_boto3_logs.type_defs import FilteredLogEventTypeDef
 
 #: Log lines that mean a failed invocation (the handler's structured line, Python tracebacks,
 #: Lambda's own timeout/runtime errors). The filter pattern narrows the search on AWS; the regex
@@ -115,7 +118,7 @@ def _lambda_errors(out: dict[str, Any], limit: int = 5) -> None:
     logs = boto3.client("logs")
     group = str(out["lambda_log_group"])
     since = int((time.time() - 24 * 3600) * 1000)
-    events: list[dict[str, Any]] = []
+    events: list[FilteredLogEventTypeDef] = []
     try:
         pages = logs.get_paginator("filter_log_events").paginate(
             logGroupName=group, startTime=since, filterPattern=ERROR_PATTERN

@@ -188,9 +188,9 @@ require_zip() {
     die "build/lambda/transformer.zip is missing: run 'make build' (scripts/build_lambda.py) first"
 }
 
-check_localstack() {
-  curl -fsS -m 5 "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null 2>&1 ||
-    die "LocalStack does not answer at $AWS_ENDPOINT_URL: start it first (make up)"
+check_localstack() { # the project's one health check: clickstream_common.localstack
+  PYTHONPATH="$ROOT/services/common" "$ROOT/.venv/bin/python" -m clickstream_common.localstack "$AWS_ENDPOINT_URL" ||
+    die "LocalStack is not healthy at $AWS_ENDPOINT_URL: start it first (make up)"
 }
 
 # Catalog-free, credential-free init for fmt/validate/test: its own data dir, no backend.

@@ -19,5 +19,6 @@ log_retention_days        = 30
 raw_expiration_days         = 30
 athena_bytes_scanned_cutoff = 10737418240
 
-# Optional: AWS SDK for pandas layer (then pyarrow could be dropped from the zip).
-# aws_sdk_pandas_layer_arn = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python312:16"
+# Optional: AWS SDK for pandas layer (then pyarrow could be dropped from the zip). The layer must
+# be built for the function's runtime, python3.13: pick the current version for the region.
+# aws_sdk_pandas_layer_arn = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python313:<version>"

@@ -110,12 +110,12 @@ run "dev_environment" {
   # --- Lambda ----------------------------------------------------------------------------------
   assert {
     condition = (
-      aws_lambda_function.transformer.runtime == "python3.12" &&
+      aws_lambda_function.transformer.runtime == "python3.13" &&
       aws_lambda_function.transformer.handler == "transformer.handler.lambda_handler" &&
       aws_lambda_function.transformer.memory_size == 3008 &&
       aws_lambda_function.transformer.timeout == 300
     )
-    error_message = "transformer must be python3.12, transformer.handler.lambda_handler, 3008 MB / 300 s on AWS"
+    error_message = "transformer must be python3.13, transformer.handler.lambda_handler, 3008 MB / 300 s on AWS"
   }
 
   assert {

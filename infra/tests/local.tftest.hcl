@@ -53,7 +53,7 @@ run "local_environment" {
 
   assert {
     condition = (
-      aws_lambda_function.transformer.runtime == "python3.12" &&
+      aws_lambda_function.transformer.runtime == "python3.13" &&
       aws_lambda_function.transformer.handler == "transformer.handler.lambda_handler" &&
       length(aws_lambda_function.transformer.layers) == 0
     )

@@ -23,7 +23,8 @@ import pytest
 
 from clickstream_common import localstack
 from clickstream_common import outputs as tf_outputs
-from e2e.support import ENDPOINT, clean_pipeline, client
+
+from .support import ENDPOINT, clean_pipeline, client
 
 
 @pytest.fixture(scope="session")

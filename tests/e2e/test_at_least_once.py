@@ -24,7 +24,9 @@ import pytest
 
 from clickstream_common import schema
 from clickstream_common.inventory import Inventory, iter_objects
-from e2e.support import (
+from generator.pipeline import GenConfig, generate_records
+
+from .support import (
     arrival_prefix,
     clean_pipeline,
     inventory,
@@ -32,7 +34,6 @@ from e2e.support import (
     wait_for,
     wait_reconciled,
 )
-from generator.pipeline import GenConfig, generate_records
 
 GOOD = 3000
 START_MS = 1_734_998_400_000  # 2024-12-24T00:00:00Z

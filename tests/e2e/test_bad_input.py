@@ -24,8 +24,9 @@ import pytest
 
 from clickstream_common import schema
 from clickstream_common.inventory import iter_objects, parquet_num_rows, quarantine_entries
-from e2e.support import arrival_prefix, clean_pipeline, run_cli, wait_reconciled
 from generator.pipeline import GenConfig, generate_records
+
+from .support import arrival_prefix, clean_pipeline, run_cli, wait_reconciled
 
 DAY_MS = 86_400_000
 START_MS = 1_734_912_000_000  # 2024-12-23T00:00:00Z

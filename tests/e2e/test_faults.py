@@ -20,7 +20,9 @@ from urllib.parse import unquote_plus
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.support import (
+from generator.pipeline import GenConfig, generate_records
+
+from .support import (
     RETRY_BASE_DELAY,
     arrival_prefix,
     clean_pipeline,
@@ -30,7 +32,6 @@ from e2e.support import (
     wait_for,
     wait_reconciled,
 )
-from generator.pipeline import GenConfig, generate_records
 
 START_MS = 1_735_084_800_000  # 2024-12-25T00:00:00Z
 

@@ -20,7 +20,8 @@ from athena_local import sql
 from athena_local.catalog import ArrowSource
 from athena_local.compare import mismatches, order_spec
 from athena_local.runner import Runner
-from e2e.support import REPO, clean_pipeline, inventory, run_cli, wait_reconciled
+
+from .support import REPO, clean_pipeline, inventory, run_cli, wait_reconciled
 
 EVENTS = 12_000
 #: Several days around the seed's sessions query day (2024-12-25); end is exclusive.

@@ -16,14 +16,15 @@ from urllib.parse import urlparse
 import pytest
 
 from clickstream_common import outputs as tf_outputs
-from e2e.support import (
+from generator.pipeline import GenConfig, generate_records
+
+from .support import (
     ENDPOINT,
     REPO,
     client,
     inventory,
     wait_reconciled,
 )
-from generator.pipeline import GenConfig, generate_records
 
 
 def sh(cmd: list[str], timeout: float) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from athena_local import sql
 
-SEED_README = sql.REPO_ROOT / "docs" / "seed-design.md"
+SEED_README = Path(__file__).with_name("fixtures") / "seed_queries.md"
 SEED_TABLE = "clickstream_pipeline_dev_db.<table_name>"
 
 #: Seed README heading -> our file name.
@@ -29,7 +29,7 @@ def seed_queries() -> dict[str, str]:
     """``{our name: seed SQL}`` parsed from the seed README's sample query blocks."""
     if not SEED_README.exists():
         pytest.fail(
-            f"seed README not found at {SEED_README} (the original design, kept in the repo)"
+            f"seed queries not found at {SEED_README} (the original design's sample queries)"
         )
     text = SEED_README.read_text()
     found = {}

@@ -1,4 +1,4 @@
-"""Fixtures for the local-stack executor tests: a running LocalStack and a throw-away python3.12 function.
+"""Fixtures for the local-stack executor tests: a running LocalStack and a throw-away python3.13 function.
 
 These tests need the host-mode stack (`scripts/stack.sh start`, or `make up`). Until the common
 e2e conftest provides a shared fixture, a missing stack skips them with a message saying so.
@@ -73,7 +73,7 @@ def function_zip() -> bytes:
 def make_function(
     aws: Callable[[str], Any], run_id: str, role_arn: str, function_zip: bytes
 ) -> Iterator[Callable[..., str]]:
-    """Create a python3.12 function for one handler and wait until it is Active."""
+    """Create a python3.13 function for one handler and wait until it is Active."""
     lambda_client = aws("lambda")
     created: list[str] = []
 
@@ -81,7 +81,7 @@ def make_function(
         name = f"stack-{run_id}-{handler.replace('_', '-')}-{uuid.uuid4().hex[:4]}"
         lambda_client.create_function(
             FunctionName=name,
-            Runtime="python3.12",
+            Runtime="python3.13",
             Role=role_arn,
             Handler=f"handlers.{handler}",
             Code={"ZipFile": function_zip},

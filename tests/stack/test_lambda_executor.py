@@ -1,4 +1,4 @@
-"""The subprocess Lambda executor behind LocalStack behaves like the AWS python3.12 runtime.
+"""The subprocess Lambda executor behind LocalStack behaves like the AWS python3.13 runtime.
 
 Real LocalStack, real functions from a zip, real subprocesses: nothing is mocked.
 """
@@ -49,7 +49,7 @@ def test_sync_invoke_returns_payload_and_lambda_context(aws, make_function):
     assert body["memory_limit_in_mb"] == "256"
     assert body["log_group_name"] == f"/aws/lambda/{name}"
     assert body["log_stream_name"].endswith(f"[$LATEST]{body['log_stream_name'][-32:]}")
-    assert "python3.12" in body["executable"]
+    assert "python3.13" in body["executable"]
 
 
 def test_boto3_comes_from_the_runtime_after_the_function_code(aws, make_function):
@@ -58,7 +58,7 @@ def test_boto3_comes_from_the_runtime_after_the_function_code(aws, make_function
     _, body = invoke(aws, name, {"marker": "path"})
 
     path = body["sys_path"]
-    runtime_site = next(p for p in path if p.endswith("lambda-runtime/python3.12/site-packages"))
+    runtime_site = next(p for p in path if p.endswith("lambda-runtime/python3.13/site-packages"))
     assert body["boto3_file"].startswith(runtime_site)
     assert path.index(runtime_site) > 0, "function code must come before the runtime's packages"
     assert not [p for p in path if ".venv" in p], f"a host virtualenv leaked in: {path}"

@@ -36,12 +36,12 @@ def _install_runtime(root: Path, name: str, interpreter: str = sys.executable) -
 
 
 def test_installed_python_runtime_resolves(tmp_path):
-    _install_runtime(tmp_path, "python3.12")
+    _install_runtime(tmp_path, "python3.13")
 
-    spec = resolve_runtime("python3.12", tmp_path)
+    spec = resolve_runtime("python3.13", tmp_path)
 
     assert spec.interpreter == Path(sys.executable)
-    assert spec.site_packages == tmp_path / "python3.12" / "site-packages"
+    assert spec.site_packages == tmp_path / "python3.13" / "site-packages"
 
 
 @pytest.mark.parametrize(
@@ -53,23 +53,23 @@ def test_installed_python_runtime_resolves(tmp_path):
     ],
 )
 def test_unsupported_runtimes_fail_clearly(tmp_path, runtime, message):
-    _install_runtime(tmp_path, "python3.12")
+    _install_runtime(tmp_path, "python3.13")
 
     with pytest.raises(UnsupportedRuntimeError, match=message):
         resolve_runtime(runtime, tmp_path)
 
 
 def test_runtime_with_vanished_interpreter_fails(tmp_path):
-    _install_runtime(tmp_path, "python3.12", interpreter="/nonexistent/python3.12")
+    _install_runtime(tmp_path, "python3.13", interpreter="/nonexistent/python3.13")
 
     with pytest.raises(UnsupportedRuntimeError, match="missing or not executable"):
-        resolve_runtime("python3.12", tmp_path)
+        resolve_runtime("python3.13", tmp_path)
 
 
 # ---------------------------------------------------------------- logs
 def test_init_output_belongs_to_the_first_invocation_and_marker_is_dropped():
     collector = LogCollector()
-    collector.feed("INIT_START Runtime Version: python3.12.subprocess\n")
+    collector.feed("INIT_START Runtime Version: python3.13.subprocess\n")
     collector.feed("init print\n")
     collector.begin()
     for line in ("START RequestId: r1", "hello", "END RequestId: r1", DONE_MARKER):
@@ -82,7 +82,7 @@ def test_init_output_belongs_to_the_first_invocation_and_marker_is_dropped():
     second = collector.take(wait_s=1)
 
     assert first.splitlines() == [
-        "INIT_START Runtime Version: python3.12.subprocess",
+        "INIT_START Runtime Version: python3.13.subprocess",
         "init print",
         "START RequestId: r1",
         "hello",

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from transformer_helpers import SOURCE, Result, config
 
 from transformer.model import SourceRef
 from transformer.pipeline import process_object
 from transformer.sink import LocalSink
+
+from .helpers import SOURCE, Result, config
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
@@ -52,19 +53,19 @@ def order_spec(athena_sql: str) -> OrderSpec:
     return OrderSpec(tuple(keys), limit)
 
 
-def _sort_key(row: Row, spec: OrderSpec) -> tuple:
+def _sort_key(row: Row, spec: OrderSpec) -> tuple[tuple[int, Any], ...]:
     """Sortable key honouring DESC; NULLs sort last in both directions (Trino's default)."""
-    key = []
+    key: list[tuple[int, Any]] = []
     for name, desc in spec.keys:
-        value = row[name]
+        value: Any = row[name]  # a column's values share one orderable type
         if value is None:
             key.append((1, 0))
         else:
-            key.append((0, -value if desc else value))  # type: ignore[operator]
+            key.append((0, -value if desc else value))
     return tuple(key)
 
 
-def _freeze(row: Row, columns: Sequence[str]) -> tuple:
+def _freeze(row: Row, columns: Sequence[str]) -> tuple[object, ...]:
     return tuple(row[c] for c in columns)
 
 

@@ -71,13 +71,13 @@ def human_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def referenced_columns(expression: exp.Expression) -> tuple[str, ...]:
+def referenced_columns(expression: exp.Expr) -> tuple[str, ...]:
     """Data columns of ``events`` the query reads (partition keys excluded: they are free)."""
     names = {col.name for col in expression.find_all(exp.Column)}
     return tuple(name for name in FIELD_NAMES if name in names)
 
 
-def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+def _conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
     if node is None:
         return []
     if isinstance(node, exp.Paren):
@@ -87,7 +87,7 @@ def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     return [node]
 
 
-def partition_filter(expression: exp.Expression) -> dict[str, set[str]]:
+def partition_filter(expression: exp.Expr) -> dict[str, set[str]]:
     """Allowed values per partition key from top-level ``AND``-ed ``key = 'v'`` / ``IN`` terms.
 
     Anything else (``OR``, functions of the key) is ignored, which can only over-estimate.

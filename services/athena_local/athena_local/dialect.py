@@ -65,11 +65,11 @@ class Translation:
 
     athena_sql: str
     duckdb_sql: str
-    expression: exp.Expression = field(repr=False)
+    expression: exp.Expr = field(repr=False)
     warnings: tuple[str, ...] = ()
 
 
-def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expression:
+def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expr:
     """Parse one Athena statement, with the origin and position in the error."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=READ_DIALECT) if s is not None]
@@ -80,11 +80,11 @@ def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expression:
     return statements[0]
 
 
-def _schema(database: str) -> dict[str, dict[str, dict[str, str]]]:
+def _schema(database: str) -> dict[str, object]:
     return {database: {TABLE_NAME: EVENTS_COLUMNS}}
 
 
-def _typed(expression: exp.Expression, database: str, origin: str) -> exp.Expression:
+def _typed(expression: exp.Expr, database: str, origin: str) -> exp.Expr:
     """Qualify columns against the events schema and annotate types (raises on unknown columns)."""
     schema = _schema(database)
     try:
@@ -100,15 +100,15 @@ def _typed(expression: exp.Expression, database: str, origin: str) -> exp.Expres
     return annotate_types(qualified, schema=schema, dialect=READ_DIALECT)
 
 
-def _is_text(node: exp.Expression) -> bool:
+def _is_text(node: exp.Expr) -> bool:
     return node.type is not None and node.type.is_type(*exp.DataType.TEXT_TYPES)
 
 
-def _is_number(node: exp.Expression) -> bool:
+def _is_number(node: exp.Expr) -> bool:
     return node.type is not None and node.type.is_type(*exp.DataType.NUMERIC_TYPES)
 
 
-def athena_type_errors(typed: exp.Expression) -> list[str]:
+def athena_type_errors(typed: exp.Expr) -> list[str]:
     """Comparisons Trino rejects (string vs number) but DuckDB would coerce silently."""
     errors = []
     for node in typed.find_all(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
@@ -119,20 +119,24 @@ def athena_type_errors(typed: exp.Expression) -> list[str]:
                 "'Cannot apply operator: varchar = integer' while DuckDB casts and returns rows "
                 "(partition values are strings: write year = '2024')"
             )
-    for node in typed.find_all(exp.In):
-        if _is_text(node.this) and any(_is_number(v) for v in node.expressions):
+    for member in typed.find_all(exp.In):
+        if _is_text(member.this) and any(_is_number(v) for v in member.expressions):
             errors.append(
-                f"`{node.sql(READ_DIALECT)}` mixes a varchar column with numbers: Athena rejects it"
+                f"`{member.sql(READ_DIALECT)}` mixes a varchar column with numbers: Athena rejects it"
             )
     return errors
 
 
-def partition_warnings(typed: exp.Expression) -> list[str]:
+def partition_warnings(typed: exp.Expr) -> list[str]:
     """Partition literals that are not zero-padded: valid SQL that matches no partition."""
     warnings = []
     for node in typed.find_all(exp.EQ, exp.In):
-        column = node.this if isinstance(node, exp.In) else node.left
-        values = node.expressions if isinstance(node, exp.In) else [node.right]
+        if isinstance(node, exp.In):
+            column, values = node.this, node.expressions
+        elif isinstance(node, exp.EQ):
+            column, values = node.left, [node.right]
+        else:
+            continue
         if not isinstance(column, exp.Column) or column.name not in _PARTITION_WIDTH:
             continue
         width = _PARTITION_WIDTH[column.name]
@@ -145,7 +149,7 @@ def partition_warnings(typed: exp.Expression) -> list[str]:
     return warnings
 
 
-def _date_diff_as_date_sub(node: exp.Expression) -> exp.Expression:
+def _date_diff_as_date_sub(node: exp.Expr) -> exp.Expr:
     """Trino ``date_diff(unit, a, b)`` counts complete units, like DuckDB ``date_sub``."""
     if not isinstance(node, exp.DateDiff):
         return node
@@ -157,7 +161,7 @@ def _date_diff_as_date_sub(node: exp.Expression) -> exp.Expression:
     )
 
 
-def _athena_output_names(typed: exp.Expression) -> None:
+def _athena_output_names(typed: exp.Expr) -> None:
     """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``."""
     if not isinstance(typed, exp.Select):
         return

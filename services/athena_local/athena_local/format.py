@@ -25,7 +25,7 @@ def _cell(value: object) -> str:
 
 
 def _is_numeric(field: pa.Field) -> bool:
-    return pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+    return bool(pa.types.is_integer(field.type) or pa.types.is_floating(field.type))
 
 
 def rows_of(table: pa.Table) -> list[tuple[object, ...]]:

@@ -49,13 +49,16 @@ class RecordingHandler(pafs.FileSystemHandler):
         return f"recording+{self.inner.type_name}"
 
     def normalize_path(self, path: str) -> str:
-        return self.inner.normalize_path(path)
+        normalized: str = self.inner.normalize_path(path)
+        return normalized
 
     def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
-        return self.inner.get_file_info(paths)
+        infos: list[pafs.FileInfo] = self.inner.get_file_info(paths)
+        return infos
 
     def get_file_info_selector(self, selector: pafs.FileSelector) -> list[pafs.FileInfo]:
-        return self.inner.get_file_info(selector)
+        infos: list[pafs.FileInfo] = self.inner.get_file_info(selector)
+        return infos
 
     def open_input_file(self, path: str) -> object:
         self._record(path)

@@ -56,7 +56,8 @@ def chart_series(table: pa.Table) -> tuple[list[str], list[float]]:
     for row in rows_of(table):
         parts = ["NULL" if v is None else str(v) for i, v in enumerate(row) if i not in numeric]
         labels.append(" / ".join(parts) or "(all)")
-        values.append(float(row[value_index] or 0))
+        value = row[value_index]  # an integer or floating column (or NULL)
+        values.append(float(value) if isinstance(value, int | float) else 0.0)
     return labels, values
 
 

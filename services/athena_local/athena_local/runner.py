@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -163,9 +164,9 @@ class Runner:
         return ScanEvidence(count, tuple(names), len(self.files), plan)
 
 
-def _files_from_profile(node: dict) -> tuple[int, list[str]]:
+def _files_from_profile(node: dict[str, Any]) -> tuple[int, list[str]]:
     """``Total Files Read`` and the listed ``Filename(s)`` of every Parquet scan in a profile."""
-    count, names = 0, []
+    count, names = 0, list[str]()
     info = node.get("extra_info") or {}
     if "Total Files Read" in info:
         count += int(info["Total Files Read"])

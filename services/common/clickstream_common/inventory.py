@@ -19,9 +19,13 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clickstream_common import schema
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectTypeDef
 
 
 @dataclass
@@ -71,13 +75,13 @@ class Inventory:
         )
 
 
-def iter_objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+def iter_objects(s3: S3Client, bucket: str, prefix: str) -> Iterator[ObjectTypeDef]:
     """All objects under a prefix (paginated)."""
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         yield from page.get("Contents", [])
 
 
-def parquet_num_rows(s3: Any, bucket: str, key: str, size: int) -> int:
+def parquet_num_rows(s3: S3Client, bucket: str, key: str, size: int) -> int:
     """Row count of one Parquet object from its footer (reads the last 64 KiB, more if needed)."""
     import pyarrow.parquet as pq
 
@@ -86,10 +90,10 @@ def parquet_num_rows(s3: Any, bucket: str, key: str, size: int) -> int:
     footer_len = int.from_bytes(body[-8:-4], "little")
     if footer_len + 8 > len(body):  # footer larger than the tail we read: fetch the whole object
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
+        return int(pq.ParquetFile(io.BytesIO(body)).metadata.num_rows)
     # A Parquet file is "PAR1" + data + footer + len + "PAR1"; parse the footer alone.
     padded = b"PAR1" + body[-(footer_len + 8) :]
-    return pq.ParquetFile(io.BytesIO(padded)).metadata.num_rows
+    return int(pq.ParquetFile(io.BytesIO(padded)).metadata.num_rows)
 
 
 def day_of_key(key: str) -> str | None:
@@ -106,7 +110,7 @@ def _jsonl(body: bytes) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def quarantine_entries(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+def quarantine_entries(s3: S3Client, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
     """Every quarantine entry (one JSON object per line, as the transformer writes them:
     ``source_bucket, source_key, line, offset, reason, [error], [event_id], raw, [raw_base64]``)."""
     for obj in iter_objects(s3, bucket, prefix):
@@ -114,7 +118,7 @@ def quarantine_entries(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, 
 
 
 def take_inventory(
-    s3: Any,
+    s3: S3Client,
     *,
     raw_bucket: str,
     transformed_bucket: str,
@@ -159,7 +163,7 @@ def take_inventory(
     return inv
 
 
-def inventory_from_outputs(s3: Any, outputs: Mapping[str, Any]) -> Inventory:
+def inventory_from_outputs(s3: S3Client, outputs: Mapping[str, Any]) -> Inventory:
     """:func:`take_inventory` with bucket names and prefixes from the Terraform outputs."""
     return take_inventory(
         s3,

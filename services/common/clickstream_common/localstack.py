@@ -2,6 +2,9 @@
 
 Local tools reach LocalStack through the standard ``AWS_ENDPOINT_URL`` (the Makefile sets it);
 nothing here is used by the pipeline code itself, which only sees boto3's normal config chain.
+The health check (``health``/``not_ready``) is the only one in the project: scripts/stack.py
+imports it (standard library only at import time, so it runs before any virtualenv exists) and
+scripts/tf.sh runs ``python -m clickstream_common.localstack URL``.
 """
 
 from __future__ import annotations
@@ -9,15 +12,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_firehose import FirehoseClient
+    from types_boto3_s3 import S3Client
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
-_READY = ("running", "available")
+#: Service states in the health report that mean "ready to serve".
+READY_STATES = ("running", "available")
 
 
 def endpoint() -> str:
@@ -25,29 +34,65 @@ def endpoint() -> str:
     return os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
 
 
-def healthy(url: str | None = None, services: Iterable[str] = (), timeout: float = 3.0) -> bool:
-    """True when ``/_localstack/health`` answers and every named service is up."""
+def health(url: str | None = None, timeout: float = 3.0) -> dict[str, Any] | None:
+    """LocalStack's ``/_localstack/health`` report, or None when nothing answers there."""
     try:
         with urllib.request.urlopen(
             f"{url or endpoint()}/_localstack/health", timeout=timeout
         ) as r:
-            state = json.load(r).get("services", {})
+            report = json.load(r)
     except (OSError, ValueError):
-        return False
-    return all(state.get(name) in _READY for name in services)
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def not_ready(report: dict[str, Any] | None, services: Iterable[str]) -> list[str]:
+    """The named services that are not up yet (all of them when there is no report)."""
+    wanted = list(services)
+    if report is None:
+        return wanted
+    states = report.get("services", {})
+    return [name for name in wanted if states.get(name) not in READY_STATES]
+
+
+def healthy(url: str | None = None, services: Iterable[str] = (), timeout: float = 3.0) -> bool:
+    """True when ``/_localstack/health`` answers and every named service is up."""
+    report = health(url, timeout)
+    return report is not None and not not_ready(report, services)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m clickstream_common.localstack [URL [SERVICE...]]``: exit 0 when healthy."""
+    args = sys.argv[1:] if argv is None else argv
+    url = args[0] if args else endpoint()
+    report = health(url)
+    if report is None:
+        print(f"LocalStack does not answer at {url}: start it first (make up)", file=sys.stderr)
+        return 1
+    missing = not_ready(report, args[1:])
+    if missing:
+        print(f"LocalStack at {url}: not ready: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def client(service: str, url: str | None = None, **config: Any) -> Any:
-    """A boto3 client for the local stack: dummy credentials unless set, path-style S3."""
+    """A boto3 client for the local stack: dummy credentials unless set, path-style S3.
+
+    Returns ``Any`` because ``service`` is any name: callers annotate the client they asked for
+    (``s3: S3Client = client("s3")``) and the boto3 stubs check every call on it.
+    """
     import boto3
     from botocore.config import Config
+
+    make_client: Any = boto3.client  # typed per service name literal, and ours is a str
 
     cfg = Config(
         s3={"addressing_style": "path"},
         retries={"mode": "standard", "max_attempts": 3},
         **config,
     )
-    return boto3.client(
+    return make_client(
         service,
         endpoint_url=url or endpoint(),
         region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
@@ -65,7 +110,8 @@ def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterato
     a test that already deleted the stream or the bucket (fault tests do).
     """
     name = f"{name_prefix}-{uuid.uuid4().hex[:10]}"
-    s3, fh = client("s3", url), client("firehose", url)
+    s3: S3Client = client("s3", url)
+    fh: FirehoseClient = client("firehose", url)
     s3.create_bucket(Bucket=name)
     fh.create_delivery_stream(
         DeliveryStreamName=name,
@@ -97,3 +143,7 @@ def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterato
                 for obj in page.get("Contents", []):
                     s3.delete_object(Bucket=name, Key=obj["Key"])
             s3.delete_bucket(Bucket=name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,6 +61,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+#: The field that says when the event happened: partitions and the time-range rule use it.
+EVENT_TIME_FIELD = "event_timestamp"
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 
 #: Fields real SDKs send that the analytics do not need, and why they are dropped.
@@ -76,7 +78,8 @@ DROPPED_FIELDS: dict[str, str] = {
 #: ("2024", "12", "05") as Glue catalogs them and the seed's queries filter them.
 PARTITION_KEYS: tuple[str, ...] = ("year", "month", "day")
 
-#: Storage layout, shared by infra outputs, the transformer and the query runner.
+#: Storage layout, shared by infra outputs, the transformer and the query runner
+#: (tests/infra/test_layout.py keeps infra/locals.tf equal to these).
 RAW_PREFIX = "raw/"
 TABLE_NAME = "events"
 EVENTS_PREFIX = f"{TABLE_NAME}/"

@@ -8,7 +8,7 @@ the per-record limit can never be sent and is *reported* (as a :class:`Rejected`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 
 MAX_RECORDS_PER_CALL = 500
@@ -47,14 +47,14 @@ class Rejected[T]:
     nbytes: int
 
 
-class Batcher[T]:
+class Batcher[T: Sized]:
     """Incremental packer: feed records one by one, get full batches back.
 
     Incremental (rather than only a generator) so the caller can also flush on a timer, which
     matters when ``--rate`` makes a 500-record batch take long to fill.
     """
 
-    def __init__(self, limits: Limits = Limits(), size: Callable[[T], int] = len) -> None:  # type: ignore[assignment]
+    def __init__(self, limits: Limits = Limits(), size: Callable[[T], int] = len) -> None:
         self.limits = limits
         self.size = size
         self._cur: Batch[T] = Batch()
@@ -92,10 +92,10 @@ class Batcher[T]:
         return cur
 
 
-def pack[T](
+def pack[T: Sized](
     items: Iterable[T],
     limits: Limits = Limits(),
-    size: Callable[[T], int] = len,  # type: ignore[assignment]
+    size: Callable[[T], int] = len,
 ) -> Iterator[Batch[T] | Rejected[T]]:
     """Pack ``items`` in order into batches within ``limits``; oversized items come out as Rejected."""
     batcher: Batcher[T] = Batcher(limits, size)

@@ -7,8 +7,9 @@ the client IP, raw headers, the SDK version and a debug blob.
 Encoding is the hot path of the generator. Most of an event's bytes (device, location, user
 agent, headers) are the same for every event of a session, so they are JSON-encoded once per
 session and spliced in; only the per-event values go through the encoder. :func:`to_event`
-builds the same event as a dict (used to corrupt records and to test that both paths agree
-exactly); both draw the same random numbers in the same order, so a seed gives the same data
+builds the same event as a dict: it is the definition of an event (used to corrupt records),
+and tests/generator/test_encoding.py proves the fast path byte-identical to it for any values
+the contract allows; both draw the same random numbers in the same order, so a seed gives the same data
 whichever path an event takes.
 """
 
@@ -20,9 +21,12 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.sessions import Session, Step
+
+if TYPE_CHECKING:
+    from generator.corrupt import Corruptor  # imports this module: for annotations only
 
 #: Compact separators: fewer bytes than json.dumps' default, and one encoder instance
 #: (json.dumps builds a new JSONEncoder per call whenever non-default options are passed).
@@ -210,7 +214,7 @@ def iter_steps(sessions: Iterator[Session]) -> Iterator[tuple[Session, Step]]:
 
 
 def iter_records(
-    sessions: Iterator[Session], rng: random.Random, corruptor: Any | None = None
+    sessions: Iterator[Session], rng: random.Random, corruptor: Corruptor | None = None
 ) -> Iterator[Record]:
     """Encoded records for every step of every session.
 

@@ -282,7 +282,7 @@ class Product:
         return f"/product/{self.product_id}"
 
 
-class ZipfPicker:
+class ZipfPicker[T]:
     """Pick items with probability proportional to 1 / rank**s (rank 1 = first item).
 
     Cumulative weights are computed once; each pick is one ``random()`` and a bisect.
@@ -290,38 +290,38 @@ class ZipfPicker:
 
     __slots__ = ("_cum", "_items", "_total")
 
-    def __init__(self, items: Sequence[object], s: float = 1.1) -> None:
+    def __init__(self, items: Sequence[T], s: float = 1.1) -> None:
         if not items:
             raise ValueError("ZipfPicker needs at least one item")
         self._items = list(items)
         self._cum = list(itertools.accumulate(1.0 / (r**s) for r in range(1, len(items) + 1)))
         self._total = self._cum[-1]
 
-    def pick(self, rng: random.Random) -> object:
+    def pick(self, rng: random.Random) -> T:
         i = bisect.bisect_right(self._cum, rng.random() * self._total)
         return self._items[min(i, len(self._items) - 1)]
 
 
-class WeightedPicker:
+class WeightedPicker[T]:
     """Pick items by explicit weights (precomputed cumulative weights, one bisect per pick)."""
 
     __slots__ = ("_cum", "_items", "_total")
 
-    def __init__(self, items: Sequence[object], weights: Sequence[float]) -> None:
+    def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
         self._items = list(items)
         self._cum = list(itertools.accumulate(weights))
         self._total = self._cum[-1]
 
-    def pick(self, rng: random.Random) -> object:
+    def pick(self, rng: random.Random) -> T:
         i = bisect.bisect_right(self._cum, rng.random() * self._total)
         return self._items[min(i, len(self._items) - 1)]
 
 
 def make_user(rng: random.Random, index: int) -> User:
     """One user with a consistent home, device, user agent and IP."""
-    country, _, cities = _COUNTRY_PICKER.pick(rng)  # type: ignore[misc]
+    country, _, cities = _COUNTRY_PICKER.pick(rng)
     city = rng.choice(cities)
-    device: DeviceProfile = _DEVICE_PICKER.pick(rng)  # type: ignore[assignment]
+    device = _DEVICE_PICKER.pick(rng)
     ua = device.ua_template.format(
         v=rng.choice(device.browser_versions), o=rng.choice(device.os_versions)
     )
@@ -353,9 +353,9 @@ class World:
 
     users: list[User]
     products: list[Product]
-    user_picker: ZipfPicker  # a few heavy shoppers, a long tail of occasional visitors
-    product_picker: ZipfPicker
-    page_picker: ZipfPicker
+    user_picker: ZipfPicker[User]  # a few heavy shoppers, a long tail of occasional visitors
+    product_picker: ZipfPicker[Product]
+    page_picker: ZipfPicker[str]
 
 
 def build_world(rng: random.Random, *, n_users: int, n_products: int = 300) -> World:

@@ -80,12 +80,22 @@ class _Walk:
         self.cart: dict[str, tuple[Product, int]] = {}
         self.last_url: str | None = None
 
-    def emit(self, event_type: str, page_url: str, **extra: object) -> bool:
+    def emit(
+        self,
+        event_type: str,
+        page_url: str,
+        *,
+        product: Product | None = None,
+        quantity: int | None = None,
+        search_query: str | None = None,
+    ) -> bool:
         """Append a step at the current time; False when the window or length cap is reached."""
         if self.t >= self.end_ms or len(self.steps) >= MAX_SESSION_EVENTS:
             return False
         referrer = _pick_referrer(self.rng) if self.last_url is None else SITE + self.last_url
-        self.steps.append(Step(event_type, page_url, self.t, referrer, **extra))  # type: ignore[arg-type]
+        self.steps.append(
+            Step(event_type, page_url, self.t, referrer, product, quantity, search_query)
+        )
         self.last_url = page_url
         lo, hi = DWELL_MS[event_type]
         self.t += lo + int(self.rng.random() * (hi - lo))
@@ -93,21 +103,21 @@ class _Walk:
 
     def product_view(self, product: Product | None = None) -> bool:
         p = product or self.world.product_picker.pick(self.rng)
-        return self.emit("product_view", p.url, product=p)  # type: ignore[union-attr]
+        return self.emit("product_view", p.url, product=p)
 
     def page_view(self) -> bool:
-        return self.emit("page_view", self.world.page_picker.pick(self.rng))  # type: ignore[arg-type]
+        return self.emit("page_view", self.world.page_picker.pick(self.rng))
 
     def search(self) -> Product | None:
         """A search whose terms come from a product the user is after (viewed next, usually)."""
-        p: Product = self.world.product_picker.pick(self.rng)  # type: ignore[assignment]
+        p = self.world.product_picker.pick(self.rng)
         r = self.rng.random()
         query = p.name if r < 0.5 else p.name.split(" ", 1)[1] if r < 0.85 else p.category
         return p if self.emit("search", "/search", search_query=query) else None
 
 
 def _pick_referrer(rng: random.Random) -> str | None:
-    return _REFERRER_PICKER.pick(rng)  # type: ignore[return-value]
+    return _REFERRER_PICKER.pick(rng)
 
 
 def walk_session(world: World, user: User, rng: random.Random, t0: int, end_ms: int) -> list[Step]:
@@ -200,7 +210,7 @@ def iter_sessions(
         raise ValueError("time window is empty: end must be after start")
     span = end_ms - start_ms
     while True:
-        user: User = world.user_picker.pick(rng)  # type: ignore[assignment]
+        user = world.user_picker.pick(rng)
         t0 = start_ms + int(rng.random() * span)
         session_id = f"s{rng.getrandbits(64):016x}"
         steps = walk_session(world, user, rng, t0, end_ms)

@@ -16,11 +16,14 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from generator.aggregate import Envelope
 from generator.batching import Batch
 from generator.retry import DeliveryResult, RetryPolicy, deliver
+
+if TYPE_CHECKING:
+    from types_boto3_firehose import FirehoseClient
 
 #: Whole-call errors worth retrying (the service said "not now", not "never").
 RETRYABLE_CODES = frozenset(
@@ -149,7 +152,7 @@ def error_code(exc: Exception) -> str:
 
 def make_firehose_client(
     *, max_pool_connections: int = 10, region: str | None = None, default_region: str | None = None
-) -> Any:
+) -> FirehoseClient:
     """A Firehose client from boto3's normal configuration chain, like the AWS CLI.
 
     Endpoint: ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_FIREHOSE``, or the profile's
@@ -178,7 +181,7 @@ class FirehoseSink:
 
     def __init__(
         self,
-        client: Any,
+        client: FirehoseClient,
         stream_name: str,
         *,
         policy: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, immutable default

@@ -139,7 +139,7 @@ def process_block(block: Block, config: TransformConfig) -> BlockResult:
     )
 
 
-def _entry(data: bytes, span: Span, reason: str, error: str | None) -> QuarantineRecord:
+def _entry(data: bytes | bytearray, span: Span, reason: str, error: str | None) -> QuarantineRecord:
     return QuarantineRecord(
         line=span.line,
         offset=span.start,

@@ -197,7 +197,7 @@ def _gunzip(chunks: Iterable[bytes], out_size: int) -> Iterator[bytes]:
 
 def decoded_chunks(
     source: bytes | bytearray | memoryview | Readable, read_size: int = READ_SIZE
-) -> tuple[bool, Iterator[bytes], CountingReader]:
+) -> tuple[bool, Iterator[bytes | bytearray], CountingReader]:
     """Return ``(compressed, chunks, reader)``: the object's decompressed bytes, BOM removed.
 
     ``reader.bytes_read`` counts the raw (possibly compressed) bytes once iteration is done.
@@ -230,7 +230,7 @@ def whole_block(block: bytes | bytearray, text: bool = False) -> pa.Array:
     return pa.Array.from_buffers(kind, 1, [None, offsets, pa.py_buffer(block)])
 
 
-def is_valid_utf8(block: bytes) -> bool:
+def is_valid_utf8(block: bytes | bytearray) -> bool:
     """Validate UTF-8 without copying (Arrow's SIMD validator, ~20 GB/s vs ~1.5 GB/s decode)."""
     try:
         whole_block(block, text=True).validate(full=True)
@@ -242,7 +242,8 @@ def is_valid_utf8(block: bytes) -> bool:
 def count_newlines(block: bytes | bytearray) -> int:
     """``block.count(b"\\n")``, twice as fast and without the GIL (RE2 over a zero-copy Arrow
     view): line numbers need the count of every block, quarantined records or not."""
-    return pc.count_substring_regex(whole_block(block), "\n")[0].as_py()
+    count: int = pc.count_substring_regex(whole_block(block), "\n")[0].as_py()
+    return count
 
 
 def blank_undecodable_lines(

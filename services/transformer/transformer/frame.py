@@ -96,11 +96,12 @@ def iter_blocks(chunks: Iterable[bytes | bytearray], block_size: int) -> Iterato
             if pending_len < 4 * block_size:
                 continue
             joined = b"".join(pending)
-            cut = _last_record_boundary(joined, block_size)
-            if cut is None:
+            boundary = _last_record_boundary(joined, block_size)
+            if boundary is None:
                 pending = [joined]
                 continue  # one enormous record: keep reading (bounded by the record itself)
-            pending, chunk = [], joined
+            pending, chunk, cut = [], joined, boundary
+        block: bytes | bytearray
         if pending:
             block = b"".join([*pending, memoryview(chunk)[:cut]])
         else:
@@ -178,7 +179,7 @@ def _append(framing: Framing, span: Span, suspect: bool) -> None:
     framing.ends.append(span.end)
 
 
-def _split_line(data: bytes, start: int, stop: int, line_no: int) -> list[Span]:
+def _split_line(data: bytes | bytearray, start: int, stop: int, line_no: int) -> list[Span]:
     # latin-1 maps bytes 1:1 to characters, so decoder indices are byte offsets; UTF-8
     # multi-byte sequences only occur inside JSON strings where any character is allowed.
     raw = data[start:stop]
@@ -187,7 +188,8 @@ def _split_line(data: bytes, start: int, stop: int, line_no: int) -> list[Span]:
     idx = 0
     n = len(text)
     while idx < n:
-        idx = _WS.match(raw, idx).end()  # type: ignore[union-attr]
+        blank = _WS.match(raw, idx)  # always matches (possibly the empty string)
+        idx = blank.end() if blank else idx
         if idx >= n:
             break
         try:

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
 from transformer.config import TransformConfig
@@ -28,7 +28,23 @@ from transformer.metrics import emf_line
 from transformer.pipeline import process_object
 from transformer.sink import S3Sink
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+
+class _StdoutLines(logging.Handler):
+    """Each record is one line on the current ``sys.stdout``: CloudWatch Logs makes it one event,
+    so a JSON message stays a searchable JSON line (the runtime's root handler would prefix it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stdout, flush=True)
+
+
+#: The transformer's own log lines, filtered by ``LOG_LEVEL``. (The EMF metrics line is printed,
+#: not logged: metrics must not disappear with a quieter log level.)
 logger = logging.getLogger("transformer")
+logger.addHandler(_StdoutLines())
+logger.propagate = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +81,7 @@ def _prefix(value: str | None, default: str) -> str:
 _client = None
 
 
-def _s3_client() -> Any:
+def _s3_client() -> S3Client:
     """One client per container (reused across warm invocations)."""
     global _client
     if _client is None:
@@ -75,8 +91,14 @@ def _s3_client() -> Any:
     return _client
 
 
+def configure_logging(level: str) -> None:
+    """Apply ``LOG_LEVEL`` to our logger and to the root logger (boto3 and other libraries)."""
+    logger.setLevel(level.upper())
+    logging.getLogger().setLevel(level.upper())
+
+
 def handle(
-    event: Mapping[str, Any], settings: HandlerSettings, client: Any, function_name: str
+    event: Mapping[str, Any], settings: HandlerSettings, client: S3Client, function_name: str
 ) -> dict[str, Any]:
     """Process every object of ``event``; returns a summary. Raises on infrastructure errors."""
     sink = S3Sink(client, settings.transformed_bucket, settings.spool_dir)
@@ -97,7 +119,7 @@ def handle(
                 "source_key": source.key,
                 "error": f"{type(exc).__name__}: {exc}",
             }
-            print(json.dumps(failure), file=sys.stdout, flush=True)
+            logger.error(json.dumps(failure))
             raise
         print(emf_line(stats, function_name), file=sys.stdout, flush=True)
         results.append(
@@ -113,7 +135,7 @@ def handle(
 
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = HandlerSettings.from_env()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level)
     name = getattr(context, "function_name", None) or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "transformer"
     )

@@ -192,7 +192,7 @@ def parse_failed_block(data: bytes | bytearray, framing: Framing) -> RowParse:
 
 
 def parse_by_records(
-    data: bytes, spans: Framing | _Survivors | list[Span], per_chunk: int | None = None
+    data: bytes | bytearray, spans: Framing | _Survivors | list[Span], per_chunk: int | None = None
 ) -> RowParse:
     """Parse ``spans`` in chunks of ``per_chunk`` records; on an error Arrow attributes to a
     row, parse the rows before it as one slice and diagnose the bad one alone; on an error
@@ -256,7 +256,7 @@ def parse_by_records(
     return out
 
 
-def fast_parse(data: bytes) -> pa.Table | None:
+def fast_parse(data: bytes | bytearray) -> pa.Table | None:
     """Parse a whole block in one vectorized call; None if any record in it is bad."""
     try:
         return read_rows(data)

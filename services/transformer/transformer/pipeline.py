@@ -218,8 +218,8 @@ def _transform(
 
 
 def _until_corrupt(
-    chunks: Iterator[bytes], errors: list[CorruptCompressionError]
-) -> Iterator[bytes]:
+    chunks: Iterator[bytes | bytearray], errors: list[CorruptCompressionError]
+) -> Iterator[bytes | bytearray]:
     """End the stream at a compression error (recorded in ``errors``) so the blocks before it
     are still processed; the damage itself becomes one quarantine entry."""
     try:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clickstream_common.schema import RAW_PREFIX
 from transformer.config import TransformConfig
@@ -29,6 +29,9 @@ from transformer.local import process_file
 from transformer.model import SourceRef, Stats
 from transformer.pipeline import process_object
 from transformer.sink import DiscardSink, S3Sink, Sink
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 
 def day_prefixes(raw_prefix: str, since: date, until: date) -> list[str]:
@@ -39,7 +42,7 @@ def day_prefixes(raw_prefix: str, since: date, until: date) -> list[str]:
     return [f"{raw_prefix}{(since + timedelta(days=i)).strftime('%Y/%m/%d')}/" for i in range(days)]
 
 
-def list_keys(client: Any, bucket: str, prefix: str) -> Iterator[str]:
+def list_keys(client: S3Client, bucket: str, prefix: str) -> Iterator[str]:
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):

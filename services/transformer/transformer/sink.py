@@ -13,7 +13,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 
 class Pending(Protocol):
@@ -36,8 +39,6 @@ class Sink(Protocol):
     def read(self, key: str) -> bytes | None: ...
 
     def delete(self, key: str) -> None: ...
-
-    def describe(self, key: str) -> str: ...
 
 
 class _LocalPending:
@@ -86,9 +87,6 @@ class LocalSink:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
-    def describe(self, key: str) -> str:
-        return str(self._path(key))
-
 
 class DiscardSink:
     """Writes to temporary files and throws them away: dry runs see real sizes and counts."""
@@ -107,9 +105,6 @@ class DiscardSink:
 
     def delete(self, key: str) -> None:
         return None
-
-    def describe(self, key: str) -> str:
-        return f"(dry run) {key}"
 
 
 class _DiscardPending:
@@ -134,7 +129,7 @@ class S3Sink:
     the caller must surface (Lambda retries, then the on-failure destination).
     """
 
-    def __init__(self, client: Any, bucket: str, spool_dir: str | None = None) -> None:
+    def __init__(self, client: S3Client, bucket: str, spool_dir: str | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.spool_dir = spool_dir
@@ -167,9 +162,6 @@ class S3Sink:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
 
 
 class _S3Pending:

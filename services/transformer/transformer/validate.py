@@ -3,22 +3,26 @@ every row that cannot be kept. Fully vectorized; no Python loop over rows.
 
 Rules (first failing rule wins, in this order):
 1. ``missing_field:<name>``: a required field is absent, null or the empty string.
-2. ``bad_type:<name>``: ``event_timestamp`` is not ISO-8601 *with* a zone (``Z`` or ``+hh:mm``;
-   a zoneless time is ambiguous), ``price`` is NaN/Infinity, ``quantity`` is not an integer in
-   int32 range (``2.0`` is accepted as 2, ``1.5`` is not). Wrong JSON types (a string price)
-   are caught earlier by the reader and diagnosed per record in :mod:`transformer.parse`.
+2. ``bad_type:<name>``, for each field in contract order, by the contract's type of the field:
+   a ``timestamp`` is not ISO-8601 *with* a zone (``Z`` or ``+hh:mm``; a zoneless time is
+   ambiguous), a ``float64`` is NaN/Infinity, an ``int32`` is not an integer in int32 range
+   (``2.0`` is accepted as 2, ``1.5`` is not). A new field of one of these types needs no code
+   here. Wrong JSON types (a string price) are caught earlier by the reader and diagnosed per
+   record in :mod:`transformer.parse`.
 3. ``unknown_event_type``: not in ``EVENT_TYPES``.
 4. ``timestamp_out_of_range``: outside ``[config.min_timestamp, now + config.max_future]``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from clickstream_common.schema import (
+    EVENT_TIME_FIELD,
     EVENT_TYPES,
     FIELDS,
     REASON_TIMESTAMP_OUT_OF_RANGE,
@@ -34,7 +38,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 SCHEMA = arrow_schema()
 _EVENT_TYPES = pa.array(EVENT_TYPES, pa.string())
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_FIELD_TYPES = {f.name: f.type for f in FIELDS}
+_FIELD_TYPES: dict[str, str] = {f.name: f.type for f in FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,29 @@ def parse_timestamps(strings: pa.Array) -> tuple[pa.Array, pa.Array]:
         return pa.concat_arrays([left, right]), pa.concat_arrays([lbad, rbad])
 
 
+def _finite_float(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A ``float64`` field: NaN and +/-Infinity are not numbers an analyst can sum."""
+    return values, pc.fill_null(pc.invert(pc.is_finite(values)), False)
+
+
+def _int32(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """An ``int32`` field, read as float64: integral (``2.0`` is 2) and within int32 range."""
+    ok = pc.and_(
+        pc.equal(pc.floor(values), values),
+        pc.and_(pc.greater_equal(values, _INT32_MIN), pc.less_equal(values, _INT32_MAX)),
+    )
+    # Cast to int32 only after the bad rows are filtered out (the cast would fail on them).
+    return values, pc.fill_null(pc.invert(ok), False)
+
+
+#: Contract type -> ``values -> (converted values, bad-type mask)``; strings need no check.
+_TYPE_CHECKS: dict[str, Callable[[pa.Array], tuple[pa.Array, pa.Array]]] = {
+    "timestamp": parse_timestamps,
+    "float64": _finite_float,
+    "int32": _int32,
+}
+
+
 def _combine(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
         return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
@@ -88,18 +115,13 @@ def validate(table: pa.Table, config: TransformConfig) -> Validated:
             missing = pc.or_(missing, pc.fill_null(pc.equal(col, ""), False))
         checks.append((missing, missing_field(name)))
 
-    ts, ts_bad = parse_timestamps(_combine(table["event_timestamp"]))
-    checks.append((ts_bad, bad_type("event_timestamp")))
-
-    price = _combine(table["price"])
-    checks.append((pc.fill_null(pc.invert(pc.is_finite(price)), False), bad_type("price")))
-
-    qty = _combine(table["quantity"])
-    qty_ok = pc.and_(
-        pc.equal(pc.floor(qty), qty),
-        pc.and_(pc.greater_equal(qty, _INT32_MIN), pc.less_equal(qty, _INT32_MAX)),
-    )
-    checks.append((pc.fill_null(pc.invert(qty_ok), False), bad_type("quantity")))
+    converted: dict[str, pa.Array] = {}
+    for f in FIELDS:
+        check = _TYPE_CHECKS.get(f.type)
+        if check is not None:
+            converted[f.name], bad = check(_combine(table[f.name]))
+            checks.append((bad, bad_type(f.name)))
+    ts = converted[EVENT_TIME_FIELD]
 
     etype = _combine(table["event_type"])
     unknown = pc.fill_null(pc.invert(pc.is_in(etype, value_set=_EVENT_TYPES)), False)
@@ -128,17 +150,11 @@ def validate(table: pa.Table, config: TransformConfig) -> Validated:
         keep = pc.invert(bad_any)
         kept = pc.indices_nonzero(keep)
         table = table.filter(keep)
-        ts = ts.filter(keep)
-        qty = qty.filter(keep)
+        converted = {name: values.filter(keep) for name, values in converted.items()}
 
-    columns = []
-    for f in SCHEMA:
-        if f.name == "event_timestamp":
-            columns.append(ts)
-        elif f.name == "quantity":
-            columns.append(pc.cast(qty, pa.int32()))
-        else:
-            columns.append(table[f.name])
+    columns = [
+        pc.cast(converted[f.name], f.type) if f.name in converted else table[f.name] for f in SCHEMA
+    ]
     result = pa.Table.from_arrays(columns, schema=SCHEMA)
     assert result.num_rows == n - n_bad
     return Validated(result, invalid, kept)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -172,7 +173,7 @@ class QuarantineWriter:
         self.key = key
         self._source = source
         self._pending: Pending | None = None
-        self._file = None
+        self._file: TextIO | None = None
         self.count = 0
 
     def write(self, record: QuarantineRecord) -> None:

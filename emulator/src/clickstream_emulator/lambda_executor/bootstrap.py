@@ -165,11 +165,11 @@ def load_handler(spec: str) -> Any:
         raise _RuntimeError(type(exc).__name__, str(exc), exc, trace=True) from exc
     handler = getattr(module, function_name, None)
     if handler is None:
-        exc = AttributeError(function_name)
+        missing = AttributeError(function_name)
         raise _RuntimeError(
             "Runtime.HandlerNotFound",
             f"Handler '{function_name}' missing on module '{module_name}'",
-            exc,
+            missing,
         )
     return handler
 

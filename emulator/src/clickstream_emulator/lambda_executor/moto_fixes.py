@@ -51,7 +51,7 @@ def keep_non_xml_response_bodies() -> bool:
         return headers, body
 
     setattr(_enrich_response, _PATCHED_FLAG, True)
-    BaseResponse._enrich_response = staticmethod(_enrich_response)  # type: ignore[method-assign]
+    BaseResponse._enrich_response = staticmethod(_enrich_response)
     return True
 
 

@@ -41,7 +41,7 @@ def runtime_root(environ: dict[str, str] | os._Environ = os.environ) -> Path:
 
 
 def resolve_runtime(runtime: str | None, root: Path) -> RuntimeSpec:
-    """Find interpreter and SDK for ``runtime`` (e.g. "python3.12") under ``root``."""
+    """Find interpreter and SDK for ``runtime`` (e.g. "python3.13") under ``root``."""
     if not runtime:
         raise UnsupportedRuntimeError(
             "container-image functions are not supported by the subprocess executor"

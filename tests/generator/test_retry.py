@@ -2,7 +2,7 @@
 
 LocalStack's Firehose never reports per-entry failures (its PutRecordBatch always answers
 FailedPutCount=0), so the "retry ONLY the failed entries" logic is tested here on the pure
-algorithm; the real-Firehose tests (test_generator_firehose.py) cover the AWS call itself and the
+algorithm; the real-Firehose tests (test_firehose.py) cover the AWS call itself and the
 whole-call failure path.
 """
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
 import pytest
-from transformer_helpers import SOURCE, make_event, ndjson
 
 from clickstream_common.schema import arrow_schema
 from transformer.keys import event_key, quarantine_key, safe_name, source_digest
 from transformer.model import SourceRef
 from transformer.partition import Day
+
+from .helpers import SOURCE, make_event, ndjson
 
 NOW_TS = datetime(2024, 12, 25, 10, tzinfo=UTC)
 
@@ -147,7 +148,8 @@ def test_failed_run_publishes_nothing(run, tmp_path):
     data = ndjson([make_event(i) for i in range(3000)])
     root = tmp_path / "fail"
     import pytest
-    from transformer_helpers import config
+
+    from .helpers import config
 
     with pytest.raises(ConnectionError):
         process_object(
@@ -165,10 +167,11 @@ def test_a_failed_background_row_group_write_surfaces_and_publishes_nothing(tmp_
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
-    from transformer_helpers import config
 
     from transformer.sink import LocalSink
     from transformer.writer import PartitionedParquetWriter
+
+    from .helpers import config
 
     pool = ThreadPoolExecutor(2) if shared_pool else None
     writer = PartitionedParquetWriter(LocalSink(tmp_path), SOURCE, config(row_group_rows=2), pool)

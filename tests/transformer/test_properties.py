@@ -9,11 +9,12 @@ from tempfile import TemporaryDirectory
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transformer_helpers import config, line, make_event
 
 from transformer.model import SourceRef
 from transformer.pipeline import process_object
 from transformer.sink import LocalSink
+
+from .helpers import config, line, make_event
 
 SRC = SourceRef("raw", "raw/2024/12/25/10/prop")
 

@@ -12,10 +12,11 @@ import os
 import uuid
 
 import pytest
-from transformer_helpers import make_event, ndjson
 
 from clickstream_common import localstack
 from transformer.handler import HandlerSettings, handle
+
+from .helpers import make_event, ndjson
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
 

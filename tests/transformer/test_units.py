@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pyarrow as pa
-from transformer_helpers import line, make_event
 
 from transformer.decode import blank_undecodable_lines, is_valid_utf8
 from transformer.dedup import DuplicateFilter
 from transformer.frame import frame_records, iter_blocks
 from transformer.partition import Day, split_by_day
+
+from .helpers import line, make_event
 
 
 def test_blocks_end_at_newlines_and_cover_the_input():

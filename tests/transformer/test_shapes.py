@@ -7,13 +7,14 @@ import io
 import zlib
 
 import pytest
-from transformer_helpers import line, make_event, ndjson
 
 from clickstream_common.schema import (
     REASON_BAD_COMPRESSION,
     REASON_BAD_ENCODING,
     REASON_MALFORMED_JSON,
 )
+
+from .helpers import line, make_event, ndjson
 
 EVENTS = [make_event(i) for i in range(20)]
 IDS = [e["event_id"] for e in EVENTS]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from transformer_helpers import make_event, ndjson
 
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
 from transformer.events import s3_sources
 from transformer.handler import HandlerSettings
 from transformer.metrics import emf_record
 from transformer.model import SourceRef
+
+from .helpers import make_event, ndjson
 
 
 def s3_record(bucket: str, key: str, name: str = "ObjectCreated:Put") -> dict:

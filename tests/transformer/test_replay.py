@@ -6,10 +6,11 @@ import gzip
 from datetime import date
 
 import pytest
-from transformer_helpers import make_event, ndjson
 
 from transformer.local import process_file
 from transformer.replay import day_prefixes, main
+
+from .helpers import make_event, ndjson
 
 
 def test_process_file_writes_the_lambda_layout(tmp_path):

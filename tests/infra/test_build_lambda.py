@@ -31,7 +31,7 @@ def test_zip_carries_code_and_trimmed_pyarrow(built: build_lambda.BuildResult) -
     assert "transformer/__init__.py" in names
     assert "clickstream_common/schema.py" in names
     assert "pyarrow/parquet/__init__.py" in names
-    assert "pyarrow/lib.cpython-312-x86_64-linux-gnu.so" in names, "cp312 manylinux wheel expected"
+    assert "pyarrow/lib.cpython-313-x86_64-linux-gnu.so" in names, "cp313 manylinux wheel expected"
     assert any(n.startswith("pyarrow/libparquet.so.") for n in names)
     # trimmed: tests, headers, Cython sources, Flight, pyarrow's S3 filesystem
     assert not any(n.startswith(("pyarrow/tests/", "pyarrow/include/")) for n in names)
@@ -86,3 +86,21 @@ def test_lambda_and_dev_pyarrow_pins_agree() -> None:
     lam = build_lambda.pinned_version(build_lambda.LOCK_FILE, "pyarrow")
     dev = build_lambda.pinned_version(build_lambda.DEV_LOCK_FILE, "pyarrow")
     assert lam is not None and lam == dev
+
+
+def test_arrow_so_version_is_read_from_the_wheel(tmp_path: Path) -> None:
+    pa = tmp_path / "pyarrow"
+    pa.mkdir()
+    for name in ("libarrow.so", "libarrow.so.2700", "libarrow.so.2700.0.0", "libparquet.so.2700"):
+        (pa / name).touch()
+    assert build_lambda.arrow_so_version(tmp_path) == "2700"
+
+
+def test_trim_fails_when_a_named_library_is_missing(tmp_path: Path) -> None:
+    """A pyarrow upgrade that renames a trimmed library stops the build, not the trim."""
+    pa = tmp_path / "pyarrow"
+    pa.mkdir()
+    (pa / "libarrow.so.2700").touch()
+    (pa / "libarrow_s3.so.2700").touch()  # libarrow_flight.so.2700 is absent
+    with pytest.raises(build_lambda.BuildError, match=r"libarrow_flight\.so\.2700"):
+        build_lambda.trim(tmp_path)

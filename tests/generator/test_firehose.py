@@ -8,7 +8,7 @@ the main deployment without touching it. What is covered where:
   landing in S3 exactly once (bytes compared with an offline run of the same seed), whole-call
   failures (destination bucket missing -> HTTP 500) retried until repaired, a stream deleted
   mid-run (non-retryable) reported with exact sent/unsent counts that match S3.
-- test_generator_retry.py: retrying ONLY the failed entries of a partial failure. LocalStack's
+- test_retry.py: retrying ONLY the failed entries of a partial failure. LocalStack's
   PutRecordBatch always answers FailedPutCount=0 (it has no per-entry failure mode), so that
   path is tested on the pure algorithm with a put callable that fails chosen entries.
 """

@@ -6,7 +6,6 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from transformer_helpers import SOURCE, line, make_event, ndjson
 
 from clickstream_common.schema import (
     DROPPED_FIELDS,
@@ -20,6 +19,8 @@ from clickstream_common.schema import (
     bad_type,
     missing_field,
 )
+
+from .helpers import SOURCE, line, make_event, ndjson
 
 GOOD = [make_event(i) for i in range(5)]
 
