@@ -263,3 +263,18 @@ def test_settings_from_the_terraform_crawler_configuration() -> None:
     }
     assert settings_from_crawler(crawler, settings_file["configuration"]) == SEEDED
     assert Column("a", "int") == Column("a", "int")
+
+
+def test_a_recrawl_of_unchanged_data_does_not_update_the_table() -> None:
+    files = [data_file("year=2024/month=12/day=24/a.parquet", events())]
+    created = plan(files).create_table
+    existing = {**created, "Parameters": dict(created["Parameters"])}
+    again = plan(files, existing_table=existing, existing_partitions=[("2024", "12", "24")])
+    assert again.update_table is None
+    assert any("unchanged" in m for m in again.messages)
+    more = plan(
+        [*files, data_file("year=2024/month=12/day=24/b.parquet", events(5))],
+        existing_table=existing,
+        existing_partitions=[("2024", "12", "24")],
+    )
+    assert more.update_table["Parameters"]["recordCount"] == "8"

@@ -326,6 +326,18 @@ def _mismatch(
     )
 
 
+def _differs(existing: dict[str, Any], proposed: dict[str, Any]) -> bool:
+    """Whether an update would change the table (a crawl of unchanged data writes no new version)."""
+
+    def shape(table: dict[str, Any]) -> tuple[Any, ...]:
+        storage = table.get("StorageDescriptor") or {}
+        columns = [(c["Name"], c["Type"]) for c in storage.get("Columns") or []]
+        keys = [(k["Name"], k["Type"]) for k in table.get("PartitionKeys") or []]
+        return columns, keys, storage.get("Location"), table.get("Parameters") or {}
+
+    return shape(existing) != shape(proposed)
+
+
 def plan_crawl(
     *,
     target_path: str,
@@ -415,10 +427,13 @@ def plan_crawl(
         plan.create_table = table_input
         plan.messages.append(f"Created table {name} in database {database}.")
     elif settings.update_behavior == "UPDATE_IN_DATABASE":
-        kept = {k: v for k, v in (existing_table.get("Parameters") or {}).items()}
+        kept = dict(existing_table.get("Parameters") or {})
         table_input["Parameters"] = {**kept, **table_input["Parameters"]}
-        plan.update_table = table_input
-        plan.messages.append(f"Updated table {name} in database {database}.")
+        if _differs(existing_table, table_input):
+            plan.update_table = table_input
+            plan.messages.append(f"Updated table {name} in database {database}.")
+        else:
+            plan.messages.append(f"Table {name} in database {database} is unchanged.")
 
     if not layout:
         return plan
