@@ -149,8 +149,7 @@ def read_footer(footer_and_tail: bytes) -> tuple[tuple[Column, ...], int]:
     so a crawl reads a few KB per object, as Glue does, not the data.
     """
     try:
-        buffer = pa.py_buffer(PARQUET_MAGIC + footer_and_tail)
-        metadata = pq.read_metadata(io.BytesIO(buffer.to_pybytes()))
+        metadata = pq.read_metadata(io.BytesIO(PARQUET_MAGIC + footer_and_tail))
         schema = metadata.schema.to_arrow_schema()
     except (OSError, pa.ArrowException) as exc:
         raise NotParquetError(f"unreadable Parquet footer: {exc}") from None
