@@ -1,20 +1,23 @@
-# Glue Data Catalog: database + hourly crawler over the transformed events. AWS only
-# (LocalStack community returns 501), hence count = enable_catalog.
+# Glue Data Catalog: the database and the `events` table over s3://<transformed>/events/.
 #
-# The crawler's single target is s3://<transformed>/events/, so the table it creates is named
-# after that folder: `events` (schema.TABLE_NAME), with partitions year/month/day from the
-# Hive-style folders. quarantine/ lies outside the target and is never catalogued.
+# catalog_mode = "projection" (default): Terraform declares the table itself, its columns generated
+# from the event contract (catalog/events_table.json), with Athena partition projection on
+# year/month/day: a new day is queryable as soon as its Parquet lands, no crawler runs, no crawler
+# DPU-hours are billed. catalog_mode = "crawler": the seed's hourly crawler creates and maintains
+# the table (named after the events/ folder) and registers partitions; Terraform then does not
+# own the table. quarantine/ and manifests/ lie outside events/ and are never catalogued.
+# Locally the Glue API is served by our LocalStack extension (emulator/, clickstream_emulator.glue).
 
 resource "aws_glue_catalog_database" "this" {
   count = var.enable_catalog ? 1 : 0
 
   name        = local.glue_database_name
-  description = "Clickstream events (${var.environment}); table `${local.table_name}` is created by the crawler."
+  description = "Clickstream events (${var.environment}); table `${local.table_name}` (${var.catalog_mode} mode)."
 }
 
 resource "aws_glue_security_configuration" "crawler" {
   #checkov:skip=CKV_AWS_99:S3 output is SSE-S3; CloudWatch and bookmark encryption need a CMK and are enabled when kms_key_arn is set.
-  count = var.enable_catalog ? 1 : 0
+  count = local.use_crawler ? 1 : 0
 
   name = "${local.name_prefix}-crawler"
 
@@ -37,7 +40,7 @@ resource "aws_glue_security_configuration" "crawler" {
 }
 
 resource "aws_glue_crawler" "events" {
-  count = var.enable_catalog ? 1 : 0
+  count = local.use_crawler ? 1 : 0
 
   name                   = "${local.name_prefix}-events"
   description            = "Catalogs s3://${aws_s3_bucket.this["transformed"].id}/${local.events_prefix} as table ${local.table_name}"
@@ -50,29 +53,78 @@ resource "aws_glue_crawler" "events" {
     path = "s3://${aws_s3_bucket.this["transformed"].id}/${local.events_prefix}"
   }
 
-  # New columns are added to the table; vanished ones are only logged, never dropped, so a
-  # partial day of data cannot shrink the schema.
+  # catalog/crawler.json: new columns are added to the table; vanished ones are only logged, never
+  # dropped, so a partial day of data cannot shrink the schema. Partitions take the table's schema
+  # (one schema for all days), and compatible files are combined into the single `events` table.
   schema_change_policy {
-    update_behavior = "UPDATE_IN_DATABASE"
-    delete_behavior = "LOG"
+    update_behavior = local.crawler_settings.schema_change_policy.update_behavior
+    delete_behavior = local.crawler_settings.schema_change_policy.delete_behavior
   }
 
   recrawl_policy {
-    recrawl_behavior = "CRAWL_EVERYTHING"
+    recrawl_behavior = local.crawler_settings.recrawl_behavior
   }
 
-  # Partitions take the table's schema (one schema for all days), and compatible files are
-  # combined into the single `events` table instead of one table per folder.
-  configuration = jsonencode({
-    Version = 1.0
-    CrawlerOutput = {
-      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
-      Tables     = { AddOrUpdateBehavior = "MergeNewColumns" }
-    }
-    Grouping = {
-      TableGroupingPolicy = "CombineCompatibleSchemas"
-    }
-  })
+  configuration = jsonencode(local.crawler_settings.configuration)
 
   depends_on = [aws_iam_role_policy.glue_crawler]
+}
+
+# The table Athena queries, defined once: columns from the contract, partitions projected.
+resource "aws_glue_catalog_table" "events" {
+  count = local.use_projection ? 1 : 0
+
+  name          = local.events_table.name
+  database_name = aws_glue_catalog_database.this[0].name
+  description   = "Clickstream events: Parquet written by the transformer; columns generated from services/common/clickstream_common/schema.py."
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    EXTERNAL       = "TRUE"
+    classification = "parquet"
+    # Athena partition projection: partitions are computed from these ranges at query time
+    # instead of being registered (year=YYYY/month=MM/day=DD, zero-padded strings).
+    "projection.enabled"        = "true"
+    "projection.year.type"      = "integer"
+    "projection.year.range"     = var.projection_year_range
+    "projection.year.digits"    = tostring(local.events_table.partition_digits.year)
+    "projection.month.type"     = "integer"
+    "projection.month.range"    = local.events_table.partition_ranges.month
+    "projection.month.digits"   = tostring(local.events_table.partition_digits.month)
+    "projection.day.type"       = "integer"
+    "projection.day.range"      = local.events_table.partition_ranges.day
+    "projection.day.digits"     = tostring(local.events_table.partition_digits.day)
+    "storage.location.template" = "s3://${aws_s3_bucket.this["transformed"].id}/${local.events_prefix}${local.events_table.location_template}"
+  }
+
+  dynamic "partition_keys" {
+    for_each = local.events_table.partition_keys
+
+    content {
+      name    = partition_keys.value.name
+      type    = partition_keys.value.type
+      comment = partition_keys.value.comment
+    }
+  }
+
+  storage_descriptor {
+    location      = "s3://${aws_s3_bucket.this["transformed"].id}/${local.events_prefix}"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      parameters            = { "serialization.format" = "1" }
+    }
+
+    dynamic "columns" {
+      for_each = local.events_table.columns
+
+      content {
+        name    = columns.value.name
+        type    = columns.value.type
+        comment = columns.value.comment
+      }
+    }
+  }
 }

@@ -177,7 +177,7 @@ resource "aws_iam_role_policy" "lambda" {
   policy = data.aws_iam_policy_document.lambda.json
 }
 
-# --- Glue crawler (only with the catalog) ------------------------------------------------------
+# --- Glue crawler (only in catalog_mode = "crawler") ----------------------------------------------------
 
 data "aws_iam_policy_document" "glue_assume" {
   statement {
@@ -191,14 +191,14 @@ data "aws_iam_policy_document" "glue_assume" {
 }
 
 resource "aws_iam_role" "glue_crawler" {
-  count = var.enable_catalog ? 1 : 0
+  count = local.use_crawler ? 1 : 0
 
   name               = "${local.name_prefix}-crawler"
   assume_role_policy = data.aws_iam_policy_document.glue_assume.json
 }
 
 data "aws_iam_policy_document" "glue_crawler" {
-  count = var.enable_catalog ? 1 : 0
+  count = local.use_crawler ? 1 : 0
 
   statement {
     sid       = "ReadEvents"
@@ -262,7 +262,7 @@ data "aws_iam_policy_document" "glue_crawler" {
 }
 
 resource "aws_iam_role_policy" "glue_crawler" {
-  count = var.enable_catalog ? 1 : 0
+  count = local.use_crawler ? 1 : 0
 
   name   = "crawl-events"
   role   = aws_iam_role.glue_crawler[0].id

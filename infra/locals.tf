@@ -23,9 +23,19 @@ locals {
   quarantine_prefix = "quarantine/"
   manifests_prefix  = "manifests/" # one JSON per processed raw object: what it produced
   output_prefixes   = [local.events_prefix, local.quarantine_prefix, local.manifests_prefix]
-  table_name        = "events"
+  table_name        = local.events_table.name # schema.TABLE_NAME, via catalog/events_table.json
   # Firehose failures land beside raw data but outside raw/, so they never trigger the Lambda.
   firehose_error_prefix = "firehose-errors/"
+
+  # The events table: columns generated from the event contract (python -m clickstream_common.catalog),
+  # so Terraform, the transformer and the queries share one schema.
+  events_table = jsondecode(file("${path.module}/catalog/events_table.json"))
+  # Crawler settings, shared with the e2e test that runs a crawler with the same configuration.
+  crawler_settings = jsondecode(file("${path.module}/catalog/crawler.json"))
+  # projection: Terraform owns the table and Athena projects the partitions; crawler: the crawler
+  # creates and maintains the table (Terraform must not own it too).
+  use_projection = var.enable_catalog && var.catalog_mode == "projection"
+  use_crawler    = var.enable_catalog && var.catalog_mode == "crawler"
 
   # Glue database names allow no hyphens: clickstream_pipeline_<env>_db.
   glue_database_name = replace("${var.project}_${var.environment}_db", "-", "_")

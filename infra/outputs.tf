@@ -67,7 +67,7 @@ output "glue_database" {
 }
 
 output "crawler_name" {
-  description = "Glue crawler name (null when enable_catalog is false)."
+  description = "Glue crawler name (null unless catalog_mode is \"crawler\" with the catalog on)."
   value       = one(aws_glue_crawler.events[*].name)
 }
 
@@ -102,6 +102,11 @@ output "manifests_prefix" {
 }
 
 output "table_name" {
-  description = "Table name of the events (the crawler names it after the events/ folder)."
+  description = "Glue table of the events in glue_database (Terraform's in projection mode; the crawler names its table after the events/ folder, the same name)."
   value       = local.table_name
+}
+
+output "catalog_mode" {
+  description = "How the events table is catalogued: projection (Terraform-defined table) or crawler."
+  value       = var.catalog_mode
 }

@@ -271,16 +271,38 @@ variable "failure_queue_retention_seconds" {
   }
 }
 
-# --- Catalog (Glue + Athena; LocalStack Pro only) ---------------------------------------------
+# --- Catalog (Glue + Athena) ------------------------------------------------------------------
 
 variable "enable_catalog" {
-  description = "Create the Glue database, crawler and Athena workgroup. Off on LocalStack community (501 Not Implemented); DuckDB runs the queries locally."
+  description = "Create the Glue database, the events table (or its crawler) and the Athena workgroup. On in both worlds: locally Glue and Athena are served by our LocalStack extensions (emulator/)."
   type        = bool
   default     = true
 }
 
+variable "catalog_mode" {
+  description = "How the events table is catalogued: \"projection\" = Terraform defines it from the event contract with Athena partition projection (no crawler; new days are queryable at once); \"crawler\" = the hourly Glue crawler creates it and registers partitions."
+  type        = string
+  default     = "projection"
+
+  validation {
+    condition     = contains(["projection", "crawler"], var.catalog_mode)
+    error_message = "catalog_mode must be \"projection\" or \"crawler\"."
+  }
+}
+
+variable "projection_year_range" {
+  description = "Years Athena projects in catalog_mode = \"projection\" (\"first,last\", inclusive). Days outside it stay in S3 but are invisible to Athena; every year in it costs a few S3 listings per query that does not filter on year."
+  type        = string
+  default     = "2020,2035"
+
+  validation {
+    condition     = can(regex("^(\\d{4}),(\\d{4})$", var.projection_year_range)) && try(tonumber(split(",", var.projection_year_range)[0]) <= tonumber(split(",", var.projection_year_range)[1]), false)
+    error_message = "projection_year_range must be \"YYYY,YYYY\" with the first year <= the last."
+  }
+}
+
 variable "crawler_schedule" {
-  description = "Glue crawler schedule (cron, UTC). Hourly, as in the original design."
+  description = "Glue crawler schedule (cron, UTC) in catalog_mode = \"crawler\". Hourly, as in the original design."
   type        = string
   default     = "cron(0 * * * ? *)"
 

@@ -160,6 +160,7 @@ prepare_local_workdir() {
     ln -s "$f" "$work/$(basename "$f")"
   done
   ln -sfn "$INFRA/envs" "$work/envs"
+  ln -sfn "$INFRA/catalog" "$work/catalog" # generated table definition, crawler settings
   TF_WORKDIR="$work"
   # path.module is now the work dir: hand the repo paths over explicitly.
   PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries")

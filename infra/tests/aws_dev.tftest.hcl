@@ -150,7 +150,7 @@ run "dev_environment" {
   # --- IAM -------------------------------------------------------------------------------------
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.glue_crawler[0]] : [
+      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda] : [
         for s in d.statement : [for a in s.actions : a != "*" && !endswith(a, ":*")]
       ]
     ]))
@@ -159,7 +159,7 @@ run "dev_environment" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.glue_crawler[0]] : [
+      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda] : [
         for s in d.statement : [for r in s.resources : r != "*"]
       ]
     ]))
@@ -167,7 +167,7 @@ run "dev_environment" {
   }
 
   assert {
-    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name, aws_iam_role.glue_crawler[0].name])) == 3
+    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name])) == 2
     error_message = "one role per service"
   }
 
@@ -177,14 +177,52 @@ run "dev_environment" {
     error_message = "Glue database must be clickstream_pipeline_<env>_db"
   }
 
+  # --- The events table: defined once, from the contract, partitions projected --------------
   assert {
     condition = (
-      endswith(aws_glue_crawler.events[0].s3_target[0].path, "/events/") &&
-      startswith(aws_glue_crawler.events[0].s3_target[0].path, "s3://${aws_s3_bucket.this["transformed"].id}/") &&
-      aws_glue_crawler.events[0].schedule == "cron(0 * * * ? *)" &&
-      aws_glue_crawler.events[0].schema_change_policy[0].delete_behavior == "LOG"
+      var.catalog_mode == "projection" && length(aws_glue_catalog_table.events) == 1 &&
+      length(aws_glue_crawler.events) == 0 && length(aws_iam_role.glue_crawler) == 0 &&
+      length(aws_glue_security_configuration.crawler) == 0 && output.crawler_name == null
     )
-    error_message = "the crawler must crawl s3://<transformed>/events/ hourly (table `events`)"
+    error_message = "projection mode (the default): Terraform owns the table, no crawler, no crawler role"
+  }
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.events[0].name == "events" && output.table_name == "events" &&
+      aws_glue_catalog_table.events[0].database_name == "clickstream_pipeline_dev_db" &&
+      aws_glue_catalog_table.events[0].table_type == "EXTERNAL_TABLE" &&
+      aws_glue_catalog_table.events[0].storage_descriptor[0].location == "s3://${aws_s3_bucket.this["transformed"].id}/events/" &&
+      aws_glue_catalog_table.events[0].storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    )
+    error_message = "table `events` must be an external Parquet table over s3://<transformed>/events/"
+  }
+
+  assert {
+    condition = (
+      [for c in aws_glue_catalog_table.events[0].storage_descriptor[0].columns : "${c.name}:${c.type}"] ==
+      [for c in jsondecode(file("catalog/events_table.json")).columns : "${c.name}:${c.type}"] &&
+      contains([for c in aws_glue_catalog_table.events[0].storage_descriptor[0].columns : "${c.name}:${c.type}"], "event_timestamp:timestamp") &&
+      contains([for c in aws_glue_catalog_table.events[0].storage_descriptor[0].columns : "${c.name}:${c.type}"], "price:double") &&
+      contains([for c in aws_glue_catalog_table.events[0].storage_descriptor[0].columns : "${c.name}:${c.type}"], "quantity:int")
+    )
+    error_message = "the table's columns must be the contract's (catalog/events_table.json), in order, with Glue types"
+  }
+
+  assert {
+    condition     = [for k in aws_glue_catalog_table.events[0].partition_keys : "${k.name}:${k.type}"] == ["year:string", "month:string", "day:string"]
+    error_message = "partition keys must be year/month/day strings"
+  }
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.events[0].parameters["projection.enabled"] == "true" &&
+      aws_glue_catalog_table.events[0].parameters["projection.year.range"] == "2020,2035" &&
+      aws_glue_catalog_table.events[0].parameters["projection.month.range"] == "01,12" &&
+      aws_glue_catalog_table.events[0].parameters["projection.day.digits"] == "2" &&
+      aws_glue_catalog_table.events[0].parameters["storage.location.template"] == "s3://${aws_s3_bucket.this["transformed"].id}/events/year=$${year}/month=$${month}/day=$${day}/"
+    )
+    error_message = "partition projection must cover year/month/day with the Hive folder template"
   }
 
   assert {
@@ -216,13 +254,67 @@ run "dev_environment" {
       for v in [
         output.firehose_name, output.raw_bucket, output.transformed_bucket,
         output.athena_results_bucket, output.lambda_name, output.lambda_log_group,
-        output.glue_database, output.crawler_name, output.athena_workgroup, output.aws_region,
+        output.glue_database, output.athena_workgroup, output.aws_region, output.catalog_mode,
         output.environment, output.raw_prefix, output.events_prefix, output.quarantine_prefix,
         output.table_name, output.failure_destination,
       ] : v != null && v != ""
     ])
     error_message = "every contract output must be set when the catalog is on"
   }
+}
+
+# catalog_mode = "crawler": the seed's hourly crawler owns the table; Terraform must not define it.
+run "dev_crawler_mode" {
+  command = apply
+
+  variables {
+    catalog_mode = "crawler"
+  }
+
+  assert {
+    condition = (
+      length(aws_glue_catalog_table.events) == 0 && length(aws_glue_crawler.events) == 1 &&
+      output.crawler_name == "clickstream-pipeline-dev-events" && output.table_name == "events"
+    )
+    error_message = "crawler mode: a crawler, and no Terraform-owned table that the crawler would fight over"
+  }
+
+  assert {
+    condition = (
+      aws_glue_crawler.events[0].s3_target[0].path == "s3://${aws_s3_bucket.this["transformed"].id}/events/" &&
+      aws_glue_crawler.events[0].schedule == "cron(0 * * * ? *)" &&
+      aws_glue_crawler.events[0].schema_change_policy[0].delete_behavior == "LOG" &&
+      aws_glue_crawler.events[0].schema_change_policy[0].update_behavior == "UPDATE_IN_DATABASE" &&
+      jsondecode(aws_glue_crawler.events[0].configuration).CrawlerOutput.Partitions.AddOrUpdateBehavior == "InheritFromTable" &&
+      jsondecode(aws_glue_crawler.events[0].configuration).Grouping.TableGroupingPolicy == "CombineCompatibleSchemas" &&
+      aws_glue_crawler.events[0].security_configuration == aws_glue_security_configuration.crawler[0].name
+    )
+    error_message = "the crawler must crawl s3://<transformed>/events/ hourly with catalog/crawler.json's settings (table `events`)"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.glue_crawler[0].statement : [
+        for a in s.actions : a != "*" && !endswith(a, ":*")
+      ]
+    ])) && alltrue(flatten([for s in data.aws_iam_policy_document.glue_crawler[0].statement : [for r in s.resources : r != "*"]]))
+    error_message = "the crawler role must not use wildcard actions or resources"
+  }
+
+  assert {
+    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name, aws_iam_role.glue_crawler[0].name])) == 3
+    error_message = "one role per service"
+  }
+}
+
+run "invalid_catalog_mode_is_rejected" {
+  command = plan
+
+  variables {
+    catalog_mode = "both"
+  }
+
+  expect_failures = [var.catalog_mode]
 }
 
 run "invalid_compression_is_rejected" {

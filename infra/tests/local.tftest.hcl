@@ -1,5 +1,5 @@
-# The LocalStack configuration (envs/local.tfvars), planned against a mocked provider: the
-# catalog is off (Glue/Athena are Pro-only in LocalStack) while the contract outputs stay valid.
+# The LocalStack configuration (envs/local.tfvars), planned against a mocked provider: the same
+# catalog as on AWS (Glue and Athena are served by our LocalStack extensions in emulator/).
 # Run: scripts/tf.sh test (passes -var-file=envs/local.tfvars). The real proof is
 # `scripts/tf.sh apply-local` against LocalStack (make up).
 
@@ -15,27 +15,27 @@ run "local_environment" {
   command = apply
 
   assert {
-    condition     = var.environment == "local" && !var.enable_catalog
-    error_message = "this test must run with -var-file=envs/local.tfvars (catalog off)"
+    condition     = var.environment == "local" && var.enable_catalog && var.catalog_mode == "projection"
+    error_message = "this test must run with -var-file=envs/local.tfvars (catalog on, projection mode)"
   }
 
   assert {
     condition = (
-      length(aws_glue_catalog_database.this) == 0 && length(aws_glue_crawler.events) == 0 &&
-      length(aws_athena_workgroup.this) == 0 && length(aws_athena_named_query.this) == 0 &&
-      length(aws_iam_role.glue_crawler) == 0
+      length(aws_glue_catalog_database.this) == 1 && length(aws_glue_catalog_table.events) == 1 &&
+      length(aws_glue_crawler.events) == 0 && length(aws_athena_workgroup.this) == 1 &&
+      length(aws_athena_named_query.this) == length(fileset("../queries", "*.sql"))
     )
-    error_message = "no Glue/Athena resources on LocalStack community"
+    error_message = "locally too: the Glue database, the Terraform-defined events table, the Athena workgroup and named queries"
   }
 
   assert {
-    condition     = output.crawler_name == null && output.athena_workgroup == null
-    error_message = "crawler_name and athena_workgroup must be null when the catalog is off"
+    condition     = output.crawler_name == null && output.athena_workgroup != null && output.catalog_mode == "projection"
+    error_message = "no crawler in projection mode; the workgroup exists"
   }
 
   assert {
-    condition     = output.glue_database == "clickstream_pipeline_local_db" && output.table_name == "events"
-    error_message = "the local query runner still needs the database/table names"
+    condition     = output.glue_database == "clickstream_pipeline_local_db" && output.table_name == "events" && aws_glue_catalog_table.events[0].name == output.table_name
+    error_message = "the query runner reads the database/table names from the outputs"
   }
 
   assert {
@@ -58,5 +58,19 @@ run "local_environment" {
       length(aws_lambda_function.transformer.layers) == 0
     )
     error_message = "same function definition locally, without AWS-published layers"
+  }
+}
+
+# Both modes apply locally as on AWS: the crawler mode swaps the table for the crawler.
+run "local_crawler_mode" {
+  command = plan
+
+  variables {
+    catalog_mode = "crawler"
+  }
+
+  assert {
+    condition     = length(aws_glue_catalog_table.events) == 0 && length(aws_glue_crawler.events) == 1 && length(aws_glue_security_configuration.crawler) == 1
+    error_message = "crawler mode: the crawler (with its security configuration), no Terraform-owned table"
   }
 }

@@ -55,12 +55,19 @@ def test_terraform_validates() -> None:
 def test_terraform_tests_pass_for_aws_and_local_tfvars() -> None:
     proc = run(TF, "test")
     assert proc.returncode == 0, explain(proc)
-    # One summary per environment (dev: catalog on, local: catalog off), none failing; and the
+    # One summary per environment (dev and local, each in both catalog modes), none failing; and the
     # runs really happened (a filter matching no file would report 0 passed).
     summaries = re.findall(r"Success! (\d+) passed, (\d+) failed", proc.stdout)
     assert len(summaries) == 2, explain(proc)
     assert all(int(passed) >= 1 and failed == "0" for passed, failed in summaries), explain(proc)
-    for run_name in ("dev_environment", "invalid_compression_is_rejected", "local_environment"):
+    for run_name in (
+        "dev_environment",
+        "dev_crawler_mode",
+        "invalid_catalog_mode_is_rejected",
+        "invalid_compression_is_rejected",
+        "local_environment",
+        "local_crawler_mode",
+    ):
         assert f'run "{run_name}"... pass' in proc.stdout, explain(proc)
 
 
