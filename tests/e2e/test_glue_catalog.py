@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from clickstream_common import catalog
-from e2e.support import REPO, clean_pipeline, client, inventory, run_cli, wait_for, wait_reconciled
+
+from .support import REPO, clean_pipeline, client, inventory, run_cli, wait_for, wait_reconciled
 
 EVENTS = 1_500
 START, END = "2024-12-23", "2024-12-26"  # three days; end is exclusive

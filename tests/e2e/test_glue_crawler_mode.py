@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from clickstream_common import outputs as tf_outputs
-from e2e.support import REPO, clean_pipeline, client, run_cli, wait_for, wait_reconciled
+
+from .support import REPO, clean_pipeline, client, run_cli, wait_for, wait_reconciled
 
 pytestmark = pytest.mark.slow
 

@@ -415,7 +415,7 @@ def plan_crawl(
 
     all_files = [f for fs in good.values() for f in fs]
     location = base
-    table_input = {
+    table_input: dict[str, Any] = {
         "Name": name,
         "StorageDescriptor": _storage(location, table_columns, _stats(all_files, crawler_name)),
         "PartitionKeys": [{"Name": k, "Type": "string"} for k in layout],
