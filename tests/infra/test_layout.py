@@ -35,13 +35,20 @@ def terraform_locals() -> dict[str, object]:
         ("events_prefix", "EVENTS_PREFIX"),
         ("quarantine_prefix", "QUARANTINE_PREFIX"),
         ("manifests_prefix", "MANIFESTS_PREFIX"),
-        ("table_name", "TABLE_NAME"),
     ],
 )
 def test_terraform_local_equals_the_contract(local: str, constant: str) -> None:
     raw = terraform_locals()[local]
     assert isinstance(raw, str) and raw.startswith('"'), f"{local} must be a string literal"
     assert json.loads(raw) == getattr(schema, constant)
+
+
+def test_terraform_table_name_is_the_contracts() -> None:
+    """The table's name comes from the generated catalog/events_table.json (itself checked
+    against the contract in tests/common): Terraform must read it from there, not restate it."""
+    assert terraform_locals()["table_name"] == "${local.events_table.name}"
+    table = json.loads((ROOT / "infra" / "catalog" / "events_table.json").read_text())
+    assert table["name"] == schema.TABLE_NAME
 
 
 def test_lambda_runtime_is_the_project_python() -> None:
