@@ -6,6 +6,12 @@ then hands it to the on-failure destination; retries are safe because outputs ar
 A missing source object also raises (it is unusual for a Firehose object to vanish, and the
 failure destination is where an operator will look), rather than being skipped silently.
 
+Ordering: the object is read with ``If-Match`` on the event's ETag, so the content processed is
+exactly the version the event names (``VersionId`` would do the same but needs
+``s3:GetObjectVersion``). If the key has been overwritten since, S3 answers 412: the newer
+write has its own event, so this one ends cleanly with one ``superseded`` log line, as it does
+when the pipeline finds a newer version already published (:mod:`transformer.ordering`).
+
 Environment: TRANSFORMED_BUCKET (required), EVENTS_PREFIX / QUARANTINE_PREFIX /
 MANIFESTS_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
 on Lambda). boto3 comes from the Lambda runtime.
@@ -25,6 +31,7 @@ from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTIN
 from transformer.config import TransformConfig
 from transformer.events import s3_sources
 from transformer.metrics import emf_line
+from transformer.model import SourceRef
 from transformer.pipeline import process_object
 from transformer.sink import S3Sink
 
@@ -83,7 +90,11 @@ def handle(
     results = []
     for source in s3_sources(event):
         try:
-            response = client.get_object(Bucket=source.bucket, Key=source.key)
+            response = _read_version(client, source)
+            if response is None:
+                _log_superseded(source, "the object was overwritten since this event (412)")
+                results.append({"source": source.uri, "superseded": True})
+                continue
             try:
                 stats = process_object(response["Body"], source, sink, settings.config)
             finally:
@@ -99,6 +110,10 @@ def handle(
             }
             print(json.dumps(failure), file=sys.stdout, flush=True)
             raise
+        if stats.superseded:
+            _log_superseded(source, stats.superseded)
+            results.append({"source": source.uri, "superseded": True})
+            continue
         print(emf_line(stats, function_name), file=sys.stdout, flush=True)
         results.append(
             {
@@ -109,6 +124,35 @@ def handle(
             }
         )
     return {"objects": len(results), "results": results}
+
+
+def _read_version(client: Any, source: SourceRef) -> Any | None:
+    """GetObject of exactly the event's version; None if the key now holds another one."""
+    kwargs: dict[str, str] = {}
+    if source.etag:
+        kwargs["IfMatch"] = f'"{source.etag.strip(chr(34))}"'
+    try:
+        return client.get_object(Bucket=source.bucket, Key=source.key, **kwargs)
+    except client.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if error.get("Code") == "PreconditionFailed" or status == 412:
+            return None
+        raise
+
+
+def _log_superseded(source: SourceRef, reason: str) -> None:
+    """One line, not an error: a newer version of the key is the one that counts."""
+    line = {
+        "level": "INFO",
+        "message": "superseded: a newer version of this key is published instead",
+        "source_bucket": source.bucket,
+        "source_key": source.key,
+        "etag": source.etag,
+        "sequencer": source.sequencer,
+        "reason": reason,
+    }
+    print(json.dumps(line), file=sys.stdout, flush=True)
 
 
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

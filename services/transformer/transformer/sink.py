@@ -10,10 +10,15 @@ needs no AWS libraries.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Protocol
+
+
+class PreconditionFailed(Exception):
+    """A conditional write lost: the object changed (or appeared) since it was read."""
 
 
 class Pending(Protocol):
@@ -34,6 +39,15 @@ class Sink(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     def read(self, key: str) -> bytes | None: ...
+
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's bytes and ETag, ``(None, None)`` if it does not exist."""
+        ...
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """Write only if the object's ETag is still ``match`` (``None``: only if it does not
+        exist); returns the new ETag, raises :class:`PreconditionFailed` otherwise."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -82,6 +96,17 @@ class LocalSink:
         except FileNotFoundError:
             return None
 
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        data = self.read(key)
+        return data, (None if data is None else _md5(data))
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """Compare-and-swap on the file's MD5 (one process writes a local directory at a time)."""
+        if self.read_tagged(key)[1] != match:
+            raise PreconditionFailed(f"{self.describe(key)} changed since it was read")
+        self.put(key, data, content_type)
+        return _md5(data)
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
@@ -104,6 +129,13 @@ class DiscardSink:
 
     def read(self, key: str) -> bytes | None:
         return None
+
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        return None, None
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        self.written[key] = len(data)
+        return _md5(data)
 
     def delete(self, key: str) -> None:
         return None
@@ -146,7 +178,10 @@ class S3Sink:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def read(self, key: str) -> bytes | None:
-        """The object's bytes, or None if it does not exist.
+        return self.read_tagged(key)[0]
+
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's bytes and ETag, or ``(None, None)`` if it does not exist.
 
         S3 answers 403 instead of 404 for a missing key unless the caller may list the bucket
         *without* a prefix condition; in that case the key is looked up with a prefix-scoped
@@ -155,15 +190,32 @@ class S3Sink:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:
-            return None
+            return None, None
         except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("AccessDenied", "403"):
                 raise
             listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
             if not any(o["Key"] == key for o in listed.get("Contents", [])):
-                return None
+                return None, None
             raise
-        return response["Body"].read()
+        with contextlib.closing(response["Body"]) as body:
+            return body.read(), response.get("ETag")
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """S3 conditional write: ``If-Match`` (or ``If-None-Match: *``); 412 and 409 (a
+        concurrent conditional write) both mean another writer got there first."""
+        condition = {"IfMatch": match} if match is not None else {"IfNoneMatch": "*"}
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **condition
+            )
+        except self.client.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
+                raise PreconditionFailed(f"{self.describe(key)}: {code}") from exc
+            raise
+        return str(response.get("ETag"))
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
@@ -192,3 +244,7 @@ class _S3Pending:
     def abort(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+
+
+def _md5(data: bytes) -> str:
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
