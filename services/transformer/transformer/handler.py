@@ -14,7 +14,8 @@ when the pipeline finds a newer version already published (:mod:`transformer.ord
 
 Environment: TRANSFORMED_BUCKET (required), EVENTS_PREFIX / QUARANTINE_PREFIX /
 MANIFESTS_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
-on Lambda). boto3 comes from the Lambda runtime.
+on Lambda; each runtime process spools in its own subdirectory and removes those of dead
+processes when it starts, :mod:`transformer.spool`). boto3 comes from the Lambda runtime.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
+from transformer import spool
 from transformer.config import TransformConfig
 from transformer.events import s3_sources
 from transformer.metrics import emf_line
@@ -155,8 +157,29 @@ def _log_superseded(source: SourceRef, reason: str) -> None:
     print(json.dumps(line), file=sys.stdout, flush=True)
 
 
+_spool_dir: str | None = None
+
+
+def _own_spool_dir(base: str | None) -> str:
+    """Once per runtime process: remove dead processes' spool directories (a SIGKILLed
+    invocation cannot clean up after itself), then create this process's own."""
+    global _spool_dir
+    if _spool_dir is None:
+        removed = spool.sweep(base)
+        if removed:
+            line = {
+                "level": "INFO",
+                "message": "removed spool directories of dead runtime processes",
+                "directories": [str(p) for p in removed],
+            }
+            print(json.dumps(line), file=sys.stdout, flush=True)
+        _spool_dir = spool.process_dir(base)
+    return _spool_dir
+
+
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = HandlerSettings.from_env()
+    settings = replace(settings, spool_dir=_own_spool_dir(settings.spool_dir))
     logging.getLogger().setLevel(settings.log_level.upper())
     name = getattr(context, "function_name", None) or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "transformer"
