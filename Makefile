@@ -55,8 +55,12 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the loc
 
 # ---------------------------------------------------------------- local stack
 .PHONY: up
-up: venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
+up: prereqs venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
 	@echo "stack is up: outputs in .local/outputs.json"
+
+.PHONY: prereqs
+prereqs: ## Check the tools `make up` needs (terraform, Python 3.13, the Lambda runtime's Python)
+	@$(ROOT)/scripts/prereqs.sh
 
 .PHONY: start
 start: venv
