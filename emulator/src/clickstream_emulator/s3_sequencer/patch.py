@@ -51,13 +51,14 @@ class SequencerClock:
 
 
 def stamp_payload(payload: Any, token: str | None) -> Any:
-    """Replace the constant sequencer of one S3 notification record (Lambda, SQS, SNS
-    destinations) by ``token``; records without one (ACL, tagging events) pass unchanged."""
+    """Replace the constant sequencer in one S3 notification (``{"Records": [...]}``, as sent to
+    Lambda, SQS and SNS) by ``token``; records without one (ACL, tagging events) pass unchanged."""
     if not token or not isinstance(payload, dict):
         return payload
-    obj = (payload.get("s3") or {}).get("object")
-    if isinstance(obj, dict) and "sequencer" in obj:
-        obj["sequencer"] = token
+    for record in payload.get("Records") or []:
+        obj = (record.get("s3") or {}).get("object") if isinstance(record, dict) else None
+        if isinstance(obj, dict) and "sequencer" in obj:
+            obj["sequencer"] = token
     return payload
 
 
