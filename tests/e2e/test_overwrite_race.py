@@ -15,7 +15,10 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -25,7 +28,7 @@ from clickstream_common.inventory import iter_objects
 from e2e.support import REPO, arrival_prefix, clean_pipeline, inventory, wait_for
 from generator.pipeline import GenConfig, generate_records
 
-BIG_EVENTS = 60_000  # ~30 MB: its invocation runs for seconds on this machine
+BIG_EVENTS = 100_000  # ~85 MB: its invocation runs for seconds on this machine
 SMALL_EVENTS = 40
 
 
@@ -54,10 +57,14 @@ def _event_ids(s3: Any, bucket: str) -> list[str]:
     return ids
 
 
-def _manifest(s3: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+def _manifest(s3: Any, outputs: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     bucket = str(outputs["transformed_bucket"])
-    [obj] = list(iter_objects(s3, bucket, "manifests/"))
-    return json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+    docs = [
+        json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+        for obj in iter_objects(s3, bucket, "manifests/")
+    ]
+    [doc] = [d for d in docs if key is None or d.get("source_key") == key]
+    return doc
 
 
 def _wait_current(s3: Any, outputs: dict[str, Any], key: str, etag: str, rows: int) -> None:
@@ -86,21 +93,73 @@ def _settled_on(s3: Any, outputs: dict[str, Any], key: str, etag: str, ids: set[
     assert inv.quarantine_records == 0, inv.summary()
 
 
+def _warm(lambda_client: Any, outputs: dict[str, Any], environments: int = 2) -> None:
+    """Start ``environments`` warm execution environments (an event with no records is a
+    no-op), so the overwrite's invocation does not wait for a cold start."""
+    with ThreadPoolExecutor(environments) as pool:
+        for resp in pool.map(
+            lambda _: lambda_client.invoke(
+                FunctionName=str(outputs["lambda_name"]), Payload=b'{"Records": []}'
+            ),
+            range(environments),
+        ):
+            assert "FunctionError" not in resp
+
+
+def _spooling(name: str) -> list[Path]:
+    """Spool files of outputs whose name contains ``name`` (the local Lambda spools in the
+    host's temp directory, one directory per runtime process)."""
+    return list(Path(tempfile.gettempdir()).glob(f"clickstream-spool-*/clickstream-*{name}*"))
+
+
+def _superseded_lines(logs_client: Any, outputs: dict[str, Any], key: str) -> list[dict]:
+    group = str(outputs["lambda_log_group"])
+    events = logs_client.filter_log_events(logGroupName=group, filterPattern="superseded")
+    found = []
+    for e in events["events"]:
+        text = e["message"]
+        if key in text and '"superseded: ' in text:
+            found.append(json.loads(text[text.index("{") :]))
+    return found
+
+
 def test_old_version_finishing_last_does_not_overwrite_the_new_one(
-    s3: Any, outputs: dict[str, Any], payloads: dict[str, Any], run_id: str
+    s3: Any,
+    outputs: dict[str, Any],
+    lambda_client: Any,
+    logs_client: Any,
+    payloads: dict[str, Any],
+    run_id: str,
 ) -> None:
+    """The race itself: the big version's invocation has read it (If-Match passed) and is
+    transforming it when the small version overwrites the key; the small one is published
+    first and the big one, finishing last, is superseded by the order of the sequencers."""
     bucket = str(outputs["raw_bucket"])
-    key = f"{arrival_prefix(outputs)}race-{run_id}-old-last"
     big, _ = payloads["big"]
     small, small_ids = payloads["small"]
-    s3.put_object(Bucket=bucket, Key=key, Body=big)
-    time.sleep(1.5)  # the big version's invocation is reading/transforming it now
-    etag = s3.put_object(Bucket=bucket, Key=key, Body=small)["ETag"]
-    _settled_on(s3, outputs, key, etag, small_ids)
-    manifest = _manifest(s3, outputs)
-    assert "claim" not in manifest, manifest
-    # A real sequencer (LocalStack alone writes the documentation's constant into every event).
-    assert manifest["sequencer"] not in (None, "0055AED6DCD90281E5"), manifest
+    for attempt in range(3):  # the finishing order is up to the machine: try to get old-last
+        key = f"{arrival_prefix(outputs)}race-{run_id}-old-last-{attempt}"
+        _warm(lambda_client, outputs)
+        s3.put_object(Bucket=bucket, Key=key, Body=b"not json\n" + big)
+        name = key.rsplit("/", 1)[-1]
+        wait_for(
+            lambda name=name: _spooling(name),
+            bool,
+            timeout=120,
+            interval=0.05,
+            what="the big version's invocation to be transforming it (its quarantine spooling)",
+        )
+        etag = s3.put_object(Bucket=bucket, Key=key, Body=small)["ETag"]
+        _settled_on(s3, outputs, key, etag, small_ids)
+        manifest = _manifest(s3, outputs, key)
+        assert "claim" not in manifest, manifest
+        # A real sequencer (LocalStack alone writes the documentation's constant into every event).
+        assert manifest["sequencer"] not in (None, "0055AED6DCD90281E5"), manifest
+        reasons = [line["reason"] for line in _superseded_lines(logs_client, outputs, key)]
+        if any("older than" in r for r in reasons):
+            return  # the old invocation finished last and was superseded: the race, handled
+        clean_pipeline(s3, outputs, settle_timeout=180)
+    pytest.fail(f"the old version never finished last in 3 attempts (superseded lines: {reasons})")
 
 
 def test_new_version_finishing_last_replaces_the_old_outputs(
@@ -214,10 +273,7 @@ def test_status_flags_a_manifest_whose_etag_no_longer_matches(
     assert wait.returncode == 1 and "1 with a stale manifest" in wait.stderr, wait.stderr
 
 
-def _generator_manifest(good: int) -> Any:
-    import tempfile
-    from pathlib import Path
-
+def _generator_manifest(good: int) -> Path:
     path = Path(tempfile.mkdtemp()) / "manifest.json"
     path.write_text(json.dumps({"good": good, "bad": 0}))
     return path

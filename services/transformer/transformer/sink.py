@@ -226,7 +226,11 @@ class S3Sink:
 
 class _S3Pending:
     def __init__(self, sink: S3Sink, key: str, content_type: str) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="clickstream-", suffix=".part", dir=sink.spool_dir)
+        # The output's file name in the spool file's: an operator (or a test) sees what it is.
+        name = key.rsplit("/", 1)[-1][:80]
+        fd, self.path = tempfile.mkstemp(
+            prefix=f"clickstream-{name}-", suffix=".part", dir=sink.spool_dir
+        )
         os.close(fd)
         self._sink, self._key, self._content_type = sink, key, content_type
 
