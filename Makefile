@@ -20,6 +20,7 @@ COUNT       ?= 20000
 START       ?= 2024-12-23
 END         ?= 2024-12-26
 BAD_RATIO   ?= 0.01
+KEEP_DATA   ?= 1
 
 # Local tools reach LocalStack through the standard AWS variables (boto3, AWS CLI and tflocal honour them).
 export AWS_ENDPOINT_URL      ?= http://localhost:$(LOCALSTACK_PORT)
@@ -55,7 +56,8 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the loc
 
 # ---------------------------------------------------------------- local stack
 .PHONY: up
-up: prereqs venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
+up: prereqs venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform, restore saved data (idempotent)
+	$(PY) scripts/snapshot.py restore
 	@echo "stack is up: outputs in .local/outputs.json"
 
 .PHONY: prereqs
@@ -72,7 +74,10 @@ else
 endif
 
 .PHONY: down
-down: ## Stop LocalStack (state is not kept: `make up` redeploys)
+down: ## Save the local buckets' data under .local/snapshot (KEEP_DATA=0: don't), stop LocalStack
+ifneq ($(KEEP_DATA),0)
+	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py save
+endif
 ifeq ($(STACK_MODE),docker)
 	docker compose down
 else
@@ -89,8 +94,13 @@ deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/local
 	$(TF) apply-local
 
 .PHONY: destroy
-destroy: venv ## Destroy the local deployment (buckets are force-destroyed locally)
+destroy: venv ## Destroy the local deployment and discard the saved local data
 	$(TF) destroy-local
+	$(PY) scripts/snapshot.py discard
+
+.PHONY: clean-data
+clean-data: venv ## Discard the local data saved by `make down` (the next `make up` starts empty)
+	$(PY) scripts/snapshot.py discard
 
 .PHONY: outputs
 outputs: venv ## Write `terraform output -json` to .local/outputs.json
