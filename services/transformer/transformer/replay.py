@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from clickstream_common.schema import RAW_PREFIX
+from transformer import spool
 from transformer.config import TransformConfig
 from transformer.local import process_file
 from transformer.model import SourceRef, Stats
@@ -199,7 +200,8 @@ def _replay(args: argparse.Namespace) -> int:
     if args.dry_run:
         sink = DiscardSink()
     else:
-        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"))
+        spool.sweep()  # what killed replays (or Lambda runtimes) left in the temp directory
+        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"), spool.process_dir())
 
     keys = [key for prefix in prefixes for key in list_keys(client, bucket, prefix)]
     if not keys:
