@@ -150,3 +150,30 @@ def test_dedup_unaffected(tmp_path: Path) -> None:
     stats = process_object(BIG, OLD, LocalSink(tmp_path), config())
     assert (stats.records_in, stats.records_written, stats.duplicates) == (501, 500, 1)
     assert isinstance(Result(stats, tmp_path).events(), pa.Table)
+
+
+class _DuplicateTakesOver(LocalSink):
+    """A duplicate delivery of the same event claims the manifest while this one commits."""
+
+    def __init__(self, root: Path, source: SourceRef) -> None:
+        super().__init__(root)
+        self.source, self.done = source, False
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        if not self.done and b'"claim"' not in data:  # our final write: the duplicate was faster
+            self.done = True
+            current = ordering.parse_manifest(self.read(key))
+            claim = ordering.claim_document(current, self.source, [], time.time() + 60)
+            self.put(key, claim, content_type)
+        return super().put_if(key, data, content_type, match)
+
+
+def test_a_duplicate_delivery_taking_the_claim_over_is_not_an_error(tmp_path: Path) -> None:
+    sink = _DuplicateTakesOver(tmp_path / "out", NEW)
+    stats = process_object(SMALL, NEW, sink, config())  # the same event: no error
+    assert stats.superseded is None and sink.done
+    other = _DuplicateTakesOver(tmp_path / "other", NEW)
+    newer = replace(NEW, sequencer="0055AED6DCD90281F1", etag="etag-newer")
+    other.source = newer  # another version took over mid-publish: that one must fail
+    with pytest.raises(RuntimeError, match="lost the publish claim"):
+        process_object(SMALL, NEW, other, config())

@@ -172,13 +172,27 @@ def process_object(
     try:
         sink.put_if(m_key, doc, "application/json", claim_etag)
     except PreconditionFailed:
-        # Our lease ran out and another invocation took over mid-publish: its outputs and ours
-        # may be mixed, so fail (the retry re-decides) rather than claim success.
-        raise RuntimeError(
-            f"lost the publish claim on {sink.describe(m_key)} (lease of "
-            f"{config.publish_lease_s:.0f}s exceeded?)"
-        ) from None
+        if not _same_event_took_over(sink.read(m_key), source):
+            # Another version took over mid-publish (our lease ran out): its outputs and ours
+            # may be mixed, so fail (the retry re-decides) rather than claim success.
+            raise RuntimeError(
+                f"lost the publish claim on {sink.describe(m_key)} (lease of "
+                f"{config.publish_lease_s:.0f}s exceeded?)"
+            ) from None
     return stats
+
+
+def _same_event_took_over(raw: bytes | None, source: SourceRef) -> bool:
+    """A duplicate delivery of the same event (S3 events are at-least-once) took the claim
+    over: it publishes the very same outputs, so this publish is done as well."""
+    current = ordering.parse_manifest(raw)
+    if current is None or source.sequencer is None:
+        return False
+    mine = (source.sequencer.upper(), ordering.normalize_etag(source.etag))
+    states = [(current.sequencer, current.etag)]
+    if current.claim is not None:
+        states.append((current.claim.sequencer, current.claim.etag))
+    return any(seq is not None and (seq.upper(), etag) == mine for seq, etag in states)
 
 
 def _claim(
