@@ -74,9 +74,11 @@ else
 endif
 
 .PHONY: down
-down: ## Save the local buckets' data under .local/snapshot (KEEP_DATA=0: don't), stop LocalStack
+down: ## Save the local buckets' data under .local/snapshot (KEEP_DATA=0: discard it), stop LocalStack
 ifneq ($(KEEP_DATA),0)
 	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py save
+else
+	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py discard
 endif
 ifeq ($(STACK_MODE),docker)
 	docker compose down

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"note: the buckets hold more than this run sent ({inv.parquet_rows} rows vs "
             f"{want_good}, {inv.quarantine_records} quarantined vs {want_bad}): earlier runs' "
-            "data is still there (`make down up` starts clean)",
+            "data is still there (`make down KEEP_DATA=0 up` starts clean)",
             file=sys.stderr,
         )
     else:
