@@ -135,7 +135,8 @@ def save(s3: Any, outputs: dict[str, Any], endpoint: str) -> int:
     shutil.rmtree(SNAPSHOT, ignore_errors=True)
     tmp.rename(SNAPSHOT)
     counts = ", ".join(f"{role.removesuffix('_bucket')} {len(v)}" for role, v in index.items())
-    log(f"saved {counts} objects ({total:,} bytes) to {SNAPSHOT.relative_to(ROOT)}")
+    where = SNAPSHOT.relative_to(ROOT) if SNAPSHOT.is_relative_to(ROOT) else SNAPSHOT
+    log(f"saved {counts} objects ({total:,} bytes) to {where}")
     return 0
 
 
