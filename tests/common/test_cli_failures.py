@@ -9,13 +9,17 @@ prefix) use the local stack and are marked e2e.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -165,3 +169,70 @@ def test_query_with_the_stack_down(down: dict[str, str], tmp_path: Path) -> None
     )
     line = cli("clickstream-query", "top_pages", env={**down, "CLICKSTREAM_OUTPUTS": str(outputs)})
     assert line.startswith("clickstream-query: error:")
+
+
+class DyingEndpoint:
+    """A TCP relay to the real local stack that dies on demand: from the client's side, the
+    endpoint goes away mid-run (open connections cut, new ones refused)."""
+
+    def __init__(self, upstream: str) -> None:
+        parsed = urlparse(upstream)
+        self.upstream = (parsed.hostname or "localhost", parsed.port or 80)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets: list[socket.socket] = []
+        self.requests = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                if src.getsockname()[1] == self.listener.getsockname()[1]:
+                    self.requests += data.count(b"X-Amz-Target")
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def die(self) -> None:
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+@pytest.mark.e2e
+def test_generate_quiet_when_the_endpoint_dies_mid_run(localstack_endpoint: str) -> None:
+    relay = DyingEndpoint(localstack_endpoint)
+    with localstack.scratch_delivery_stream("cli-dies", localstack_endpoint) as stream:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+        env = {**base, "AWS_ENDPOINT_URL": relay.url, "AWS_MAX_ATTEMPTS": "2"}
+        env.setdefault("AWS_ACCESS_KEY_ID", "test")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        cmd = [str(BIN / "clickstream-generate"), "-q", "--stream-name", stream]
+        cmd += ["--count", "4000", "--rate", "400", "--batch-size", "50", "--max-attempts", "2"]
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while relay.requests < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert relay.requests >= 3, "the generator never reached the endpoint"
+        relay.die()  # mid-run: some batches delivered, the rest cannot be
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in err + out, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("clickstream-generate: error:"), err
+    assert "not delivered" in lines[0] or "never sent" in lines[0], lines[0]
