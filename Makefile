@@ -19,6 +19,7 @@ COUNT       ?= 20000
 START       ?= 2024-12-23
 END         ?= 2024-12-26
 BAD_RATIO   ?= 0.01
+KEEP_DATA   ?= 1
 
 # Local tools reach LocalStack through the standard AWS variables (boto3, AWS CLI and tflocal honour them).
 export AWS_ENDPOINT_URL      ?= http://localhost:$(LOCALSTACK_PORT)
@@ -63,8 +64,13 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version
 
 # ---------------------------------------------------------------- local stack
 .PHONY: up
-up: venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
+up: prereqs venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform, restore saved data (idempotent)
+	$(PY) scripts/snapshot.py restore
 	@echo "stack is up: outputs in .local/outputs.json"
+
+.PHONY: prereqs
+prereqs: ## Check the tools `make up` needs (terraform, Python 3.13, the Lambda runtime's Python)
+	@$(ROOT)/scripts/prereqs.sh
 
 .PHONY: start
 start: venv
@@ -76,7 +82,12 @@ else
 endif
 
 .PHONY: down
-down: ## Stop LocalStack (state is not kept: `make up` redeploys)
+down: ## Save the local buckets' data under .local/snapshot (KEEP_DATA=0: discard it), stop LocalStack
+ifneq ($(KEEP_DATA),0)
+	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py save
+else
+	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py discard
+endif
 ifeq ($(STACK_MODE),docker)
 	docker compose down
 else
@@ -93,8 +104,13 @@ deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV
 	$(TF) apply-local
 
 .PHONY: destroy
-destroy: venv ## Destroy the local deployment (buckets are force-destroyed locally)
+destroy: venv ## Destroy the local deployment and discard the saved local data
 	$(TF) destroy-local
+	$(PY) scripts/snapshot.py discard
+
+.PHONY: clean-data
+clean-data: venv ## Discard the local data saved by `make down` (the next `make up` starts empty)
+	$(PY) scripts/snapshot.py discard
 
 .PHONY: outputs
 outputs: venv ## Write `terraform output -json` to .local/outputs.json

@@ -71,8 +71,15 @@ def _stages(out: dict[str, Any], inv: Inventory) -> None:
     _section("transformer")
     print(f"processed: {inv.processed_objects} of {inv.raw_objects} raw objects")
     pending = inv.unprocessed_keys
+    stale = set(inv.stale_keys)
     for key in pending[:5]:
-        print(f"  not processed (in flight or failed): {key}")
+        if key in stale:
+            print(
+                f"  stale manifest (raw object overwritten, outputs describe the old version; "
+                f"in flight or failed): {key}"
+            )
+        else:
+            print(f"  not processed (in flight or failed): {key}")
     if len(pending) > 5:
         print(f"  ... and {len(pending) - 5} more")
     print(f"records read: {inv.records_in:,}")
@@ -84,7 +91,14 @@ def _stages(out: dict[str, Any], inv: Inventory) -> None:
     for reason, n in sorted(inv.quarantine_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {reason}: {n:,}")
     balance = inv.records_in - inv.records_out
-    verdict = "OK" if inv.reconciled else ("PENDING" if pending else "MISMATCH")
+    if inv.reconciled:
+        verdict = "OK"
+    elif stale:
+        verdict = f"NOT RECONCILED: {len(stale)} stale manifests"
+    elif pending:
+        verdict = f"PENDING: {len(pending)} raw objects not processed"
+    else:
+        verdict = "MISMATCH"
     print(
         f"reconciliation: read {inv.records_in:,} - parquet {inv.parquet_rows:,} - quarantined "
         f"{inv.quarantine_records:,} = {balance:,} ({verdict})"

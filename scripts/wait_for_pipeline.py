@@ -1,9 +1,10 @@
 """Wait until everything a generator run sent is in Parquet or the quarantine, then print counts.
 
 `make demo` runs it between sending events and querying them. "Done" means: every raw object
-has been processed by the transformer (it wrote its manifest), what it read equals Parquet rows
-plus quarantined records, and those hold at least what the generator's manifest says it sent
-(exactly, when the buckets held nothing else). Exit 1 with the counts on timeout.
+has been processed by the transformer (it wrote a manifest naming the object's current ETag;
+a stale manifest does not count), what it read equals Parquet rows plus quarantined records,
+and those hold at least what the generator's manifest says it sent (exactly, when the buckets
+held nothing else). Exit 1 with the counts on timeout.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"timed out after {args.timeout:.0f}s: {inv.parquet_rows}/{want_good} rows in "
                 f"Parquet, {inv.quarantine_records}/{want_bad} quarantined, "
-                f"{len(inv.unprocessed_keys)} raw objects not processed; see `make status`",
+                f"{len(inv.unprocessed_keys)} raw objects not processed "
+                f"({len(inv.stale_keys)} with a stale manifest); see `make status`",
                 file=sys.stderr,
             )
             return 1
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"note: the buckets hold more than this run sent ({inv.parquet_rows} rows vs "
             f"{want_good}, {inv.quarantine_records} quarantined vs {want_bad}): earlier runs' "
-            "data is still there (`make down up` starts clean)",
+            "data is still there (`make down KEEP_DATA=0 up` starts clean)",
             file=sys.stderr,
         )
     else:

@@ -8,7 +8,10 @@ Three independent views are counted, so a disagreement shows where data is stuck
 
 * raw objects (what Firehose delivered);
 * the transformer's per-source manifests (``manifests/<digest>.json``: which raw key was
-  processed, with how many records in) - a raw key without a manifest is pending or failed;
+  processed, which version of it (ETag), with how many records in) - a raw key without a
+  manifest is pending or failed, and so is one whose manifest names another ETag than the raw
+  object's current one (*stale*: the key was overwritten and the new version is not, or not
+  yet, what the outputs hold);
 * the outputs themselves: Parquet rows (by event day) and quarantine JSONL lines (by reason).
 """
 
@@ -35,8 +38,12 @@ class Inventory:
     raw_objects: int = 0
     raw_bytes: int = 0
     raw_keys: set[str] = field(default_factory=set, repr=False)
-    #: Raw keys the transformer finished (it wrote a manifest for them).
+    #: Raw key -> ETag of its current version (unquoted).
+    raw_etags: dict[str, str | None] = field(default_factory=dict, repr=False)
+    #: Raw keys the transformer finished (it wrote a manifest for them), whatever the version.
     processed_keys: set[str] = field(default_factory=set, repr=False)
+    #: Raw key -> ETag of the version its manifest describes (unquoted).
+    manifest_etags: dict[str, str | None] = field(default_factory=dict, repr=False)
     #: Records the transformer read, summed over its manifests.
     records_in: int = 0
     parquet_files: int = 0
@@ -52,27 +59,47 @@ class Inventory:
         return self.parquet_rows + self.quarantine_records
 
     @property
+    def stale_keys(self) -> list[str]:
+        """Raw objects whose manifest describes another version than the current one."""
+        return sorted(
+            k
+            for k in self.raw_keys & self.processed_keys
+            if self.manifest_etags.get(k) != self.raw_etags.get(k)
+        )
+
+    @property
     def processed_objects(self) -> int:
-        return len(self.processed_keys & self.raw_keys)
+        """Raw objects whose current version the outputs describe."""
+        return len(self.raw_keys) - len(self.unprocessed_keys)
 
     @property
     def unprocessed_keys(self) -> list[str]:
-        """Raw objects with no transformer manifest: still in flight, or failed."""
-        return sorted(self.raw_keys - self.processed_keys)
+        """Raw objects with no manifest for their current version (none at all, or a stale one):
+        still in flight, or failed."""
+        return sorted((self.raw_keys - self.processed_keys) | set(self.stale_keys))
 
     @property
     def reconciled(self) -> bool:
-        """Every raw object processed and ``records in == Parquet rows + quarantined``."""
+        """Every raw object's current version processed and ``records in == Parquet rows +
+        quarantined``."""
         return not self.unprocessed_keys and self.records_in == self.records_out
 
     def summary(self) -> str:
         """One line for logs and timeout messages."""
         reasons = dict(sorted(self.quarantine_by_reason.items()))
         return (
-            f"raw={self.raw_objects} objects ({self.processed_objects} processed), "
+            f"raw={self.raw_objects} objects ({self.processed_objects} processed, "
+            f"{len(self.stale_keys)} stale), "
             f"records_in={self.records_in}, parquet_rows={self.parquet_rows} "
             f"in {self.parquet_files} files, quarantined={self.quarantine_records} {reasons}"
         )
+
+
+def bare_etag(etag: str | None) -> str | None:
+    """An ETag without quotes (S3 events carry it bare, listings and GetObject quoted)."""
+    if not etag:
+        return None
+    return etag.strip().strip('"') or None
 
 
 def iter_objects(s3: S3Client, bucket: str, prefix: str) -> Iterator[ObjectTypeDef]:
@@ -135,6 +162,7 @@ def take_inventory(
         inv.raw_objects += 1
         inv.raw_bytes += obj["Size"]
         inv.raw_keys.add(obj["Key"])
+        inv.raw_etags[obj["Key"]] = bare_etag(obj.get("ETag"))
     for obj in iter_objects(s3, transformed_bucket, manifests_prefix):
         body = s3.get_object(Bucket=transformed_bucket, Key=obj["Key"])["Body"].read()
         try:
@@ -143,6 +171,7 @@ def take_inventory(
             continue
         if doc.get("source_bucket") == raw_bucket and "source_key" in doc:
             inv.processed_keys.add(doc["source_key"])
+            inv.manifest_etags[doc["source_key"]] = bare_etag(doc.get("etag"))
             inv.records_in += int(doc.get("records_in", 0))
     for obj in iter_objects(s3, transformed_bucket, events_prefix):
         if not obj["Key"].endswith(".parquet"):

@@ -194,6 +194,24 @@ def summary(res: RunResult, cfg: GenConfig, destination: str) -> str:
     return line
 
 
+def failure(res: RunResult) -> str:
+    """Why a run failed, in one line (``-q`` prints only this)."""
+    if res.error:
+        return res.error
+    parts = []
+    if res.stats.failed:
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(res.stats.errors.items()))
+        parts.append(
+            f"{res.stats.failed:,} of {res.generated:,} events not delivered"
+            + (f" ({errors})" if errors else "")
+        )
+    if res.rejected:
+        parts.append(f"{res.rejected:,} events over 1,000 KiB rejected")
+    if res.unsent:
+        parts.append(f"{res.unsent:,} events never sent")
+    return "; ".join(parts) or "run failed"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -240,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if not args.quiet:
         print(summary(res, cfg, sink.description), file=sys.stderr)
+    elif not res.ok and not res.interrupted:
+        print(f"clickstream-generate: error: {failure(res)}", file=sys.stderr)
     if res.interrupted:
         return 130
     return 0 if res.ok else 1

@@ -27,7 +27,10 @@ class TransformConfig:
     one re-parse of its block). ``row_group_rows``: rows buffered per day before a Parquet row
     group is written (large row groups suit Athena/DuckDB scans; memory is bounded by
     ``max_buffered_rows`` across all days). ``min_timestamp``/``max_future``: the sane window for
-    event time; ``now`` pins "now" for reproducible tests.
+    event time; ``now`` pins "now" for reproducible tests. ``publish_lease_s``: how long a
+    publish claim holds off other versions of the key (longer than committing the outputs
+    takes; a dead invocation's claim is taken over after it); ``publish_wait_s``: how long an
+    invocation waits for an older one's publish before failing (Lambda then retries).
     """
 
     block_size: int = 8 * MiB
@@ -42,6 +45,8 @@ class TransformConfig:
     events_prefix: str = EVENTS_PREFIX
     quarantine_prefix: str = QUARANTINE_PREFIX
     manifests_prefix: str = MANIFESTS_PREFIX
+    publish_lease_s: float = 300.0
+    publish_wait_s: float = 60.0
 
     def max_timestamp(self) -> datetime:
         return (self.now or datetime.now(UTC)) + self.max_future

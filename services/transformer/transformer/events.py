@@ -29,6 +29,7 @@ def s3_sources(event: Mapping[str, Any]) -> Iterator[SourceRef]:
             key=unquote_plus(obj["key"]),
             etag=obj.get("eTag") or obj.get("etag"),
             version_id=obj.get("versionId"),
+            sequencer=obj.get("sequencer"),
         )
     if event.get("detail-type") == "Object Created" and "detail" in event:
         detail = event["detail"]
@@ -38,4 +39,5 @@ def s3_sources(event: Mapping[str, Any]) -> Iterator[SourceRef]:
             key=obj["key"],  # EventBridge keys are not URL-encoded
             etag=obj.get("etag"),
             version_id=obj.get("version-id"),
+            sequencer=obj.get("sequencer"),
         )

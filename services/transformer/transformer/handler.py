@@ -6,9 +6,16 @@ then hands it to the on-failure destination; retries are safe because outputs ar
 A missing source object also raises (it is unusual for a Firehose object to vanish, and the
 failure destination is where an operator will look), rather than being skipped silently.
 
+Ordering: the object is read with ``If-Match`` on the event's ETag, so the content processed is
+exactly the version the event names (``VersionId`` would do the same but needs
+``s3:GetObjectVersion``). If the key has been overwritten since, S3 answers 412: the newer
+write has its own event, so this one ends cleanly with one ``superseded`` log line, as it does
+when the pipeline finds a newer version already published (:mod:`transformer.ordering`).
+
 Environment: TRANSFORMED_BUCKET (required), EVENTS_PREFIX / QUARANTINE_PREFIX /
 MANIFESTS_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
-on Lambda). boto3 comes from the Lambda runtime.
+on Lambda; each runtime process spools in its own subdirectory and removes those of dead
+processes when it starts, :mod:`transformer.spool`). boto3 comes from the Lambda runtime.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
+from transformer import spool
 from transformer.config import TransformConfig
 from transformer.events import s3_sources
 from transformer.metrics import emf_line
+from transformer.model import SourceRef
 from transformer.pipeline import process_object
 from transformer.sink import S3Sink
 
@@ -105,7 +114,11 @@ def handle(
     results = []
     for source in s3_sources(event):
         try:
-            response = client.get_object(Bucket=source.bucket, Key=source.key)
+            response = _read_version(client, source)
+            if response is None:
+                _log_superseded(source, "the object was overwritten since this event (412)")
+                results.append({"source": source.uri, "superseded": True})
+                continue
             try:
                 stats = process_object(response["Body"], source, sink, settings.config)
             finally:
@@ -121,6 +134,10 @@ def handle(
             }
             logger.error(json.dumps(failure))
             raise
+        if stats.superseded:
+            _log_superseded(source, stats.superseded)
+            results.append({"source": source.uri, "superseded": True})
+            continue
         print(emf_line(stats, function_name), file=sys.stdout, flush=True)
         results.append(
             {
@@ -133,9 +150,59 @@ def handle(
     return {"objects": len(results), "results": results}
 
 
+def _read_version(client: Any, source: SourceRef) -> Any | None:
+    """GetObject of exactly the event's version; None if the key now holds another one."""
+    kwargs: dict[str, str] = {}
+    if source.etag:
+        kwargs["IfMatch"] = f'"{source.etag.strip(chr(34))}"'
+    try:
+        return client.get_object(Bucket=source.bucket, Key=source.key, **kwargs)
+    except client.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if error.get("Code") == "PreconditionFailed" or status == 412:
+            return None
+        raise
+
+
+def _log_superseded(source: SourceRef, reason: str) -> None:
+    """One line, not an error: a newer version of the key is the one that counts."""
+    line = {
+        "level": "INFO",
+        "message": "superseded: a newer version of this key is published instead",
+        "source_bucket": source.bucket,
+        "source_key": source.key,
+        "etag": source.etag,
+        "sequencer": source.sequencer,
+        "reason": reason,
+    }
+    print(json.dumps(line), file=sys.stdout, flush=True)
+
+
+_spool_dir: str | None = None
+
+
+def _own_spool_dir(base: str | None) -> str:
+    """Once per runtime process: remove dead processes' spool directories (a SIGKILLed
+    invocation cannot clean up after itself), then create this process's own."""
+    global _spool_dir
+    if _spool_dir is None:
+        removed = spool.sweep(base)
+        if removed:
+            line = {
+                "level": "INFO",
+                "message": "removed spool directories of dead runtime processes",
+                "directories": [str(p) for p in removed],
+            }
+            print(json.dumps(line), file=sys.stdout, flush=True)
+        _spool_dir = spool.process_dir(base)
+    return _spool_dir
+
+
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = HandlerSettings.from_env()
     configure_logging(settings.log_level)
+    settings = replace(settings, spool_dir=_own_spool_dir(settings.spool_dir))
     name = getattr(context, "function_name", None) or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "transformer"
     )

@@ -18,14 +18,17 @@ from clickstream_common.schema import REASON_DUPLICATE_EVENT_ID
 class SourceRef:
     """The raw object being transformed.
 
-    ``etag`` and ``version_id`` are provenance only (written to the manifest and the log);
-    output keys depend on bucket and key alone, see :mod:`transformer.keys`.
+    ``etag`` and ``version_id`` name the version read (the handler reads with ``If-Match``);
+    ``sequencer`` is the S3 event's per-key ordering token (None for a replay), which decides
+    which version may publish (:mod:`transformer.ordering`). Output keys depend on bucket and
+    key alone, see :mod:`transformer.keys`.
     """
 
     bucket: str
     key: str
     etag: str | None = None
     version_id: str | None = None
+    sequencer: str | None = None
 
     @property
     def uri(self) -> str:
@@ -86,6 +89,8 @@ class Stats:
     output_keys: list[str] = field(default_factory=list)
     deleted_keys: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: Set when a newer version of the key was (being) published: nothing was published.
+    superseded: str | None = None
 
     @property
     def records_quarantined(self) -> int:
@@ -105,6 +110,8 @@ class Stats:
             "source_key": self.source.key,
             "etag": self.source.etag,
             "version_id": self.source.version_id,
+            "sequencer": self.source.sequencer,
+            "superseded": self.superseded,
             "records_in": self.records_in,
             "records_written": self.records_written,
             "records_quarantined": self.records_quarantined,

@@ -10,11 +10,13 @@ groups are encoded on the same worker pool (two busy threads on two cores, not t
 most ``workers + 1`` blocks are in flight, so memory is bounded by the block size, not the
 object size.
 
-Publishing order (retry-safe): all outputs are written to spool files; only when the whole
-object succeeded are they committed. Then keys listed by the previous manifest for this source
-but not produced now are deleted (e.g. a fixed timestamp bug moved rows to another day), and
-only then the new manifest is written, so a crash in between leaves the old manifest in place
-and the next run deletes the stale keys.
+Publishing order (retry-safe, ordered): all outputs are written to spool files; only when the
+whole object succeeded does the invocation claim the source's manifest with a conditional write
+(:mod:`transformer.ordering`: a version older than the published or publishing one is
+superseded and publishes nothing; an older publish in progress is waited for). Then the outputs
+are committed, keys listed by the previous manifest (or a dead claim) but not produced now are
+deleted (e.g. a fixed timestamp bug moved rows to another day), and only then the final manifest
+replaces the claim, so a crash in between leaves the claim, which the retry takes over.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from clickstream_common.schema import REASON_BAD_COMPRESSION, REASON_DUPLICATE_EVENT_ID
+from transformer import ordering
 from transformer.block import BlockResult, process_block
 from transformer.config import TransformConfig
 from transformer.decode import CorruptCompressionError, Readable, decoded_chunks
@@ -37,10 +40,8 @@ from transformer.frame import iter_blocks
 from transformer.keys import manifest_key, quarantine_key, source_digest
 from transformer.model import QuarantineRecord, ReconciliationError, SourceRef, Stats
 from transformer.partition import split_by_day
-from transformer.sink import Pending, Sink
+from transformer.sink import Pending, PreconditionFailed, Sink
 from transformer.writer import PartitionedParquetWriter, QuarantineWriter
-
-MANIFEST_VERSION = 1
 
 
 class _Consumer:
@@ -131,7 +132,8 @@ def process_object(
     config: TransformConfig | None = None,
 ) -> Stats:
     """Transform one raw object. Content problems never raise (they are quarantined);
-    errors reading ``data`` or writing to ``sink`` propagate unchanged."""
+    errors reading ``data`` or writing to ``sink`` propagate unchanged. When a newer version of
+    the key is (being) published, nothing is published and ``stats.superseded`` says why."""
     config = config or TransformConfig()
     started = time.perf_counter()
     run = _transform(data, source, sink, config)
@@ -144,18 +146,82 @@ def process_object(
 
     new_keys = parquet.keys + ([quarantine.key] if quarantine.count else [])
     m_key = manifest_key(config.manifests_prefix, source)
-    previous = _previous_keys(sink.read(m_key))
+    try:
+        claimed = _claim(sink, m_key, source, new_keys, config)
+    except BaseException:
+        for pending in pendings:
+            pending.abort()
+        raise
+    if isinstance(claimed, str):
+        for pending in pendings:
+            pending.abort()
+        stats.superseded = claimed
+        stats.duration_s = time.perf_counter() - started
+        return stats
+    current, claim_etag = claimed
     for pending in pendings:
         pending.commit()
     digest = source_digest(source)
-    for key in sorted(previous - set(new_keys)):
+    for key in sorted(ordering.keys_to_replace(current) - set(new_keys)):
         if digest in key:  # only ever delete what this source produced
             sink.delete(key)
             stats.deleted_keys.append(key)
     stats.output_keys = new_keys
     stats.duration_s = time.perf_counter() - started
-    sink.put(m_key, _manifest(stats), "application/json")
+    doc = _manifest(stats, ordering.published_sequencer(current, source))
+    try:
+        sink.put_if(m_key, doc, "application/json", claim_etag)
+    except PreconditionFailed:
+        if not _same_event_took_over(sink.read(m_key), source):
+            # Another version took over mid-publish (our lease ran out): its outputs and ours
+            # may be mixed, so fail (the retry re-decides) rather than claim success.
+            raise RuntimeError(
+                f"lost the publish claim on {sink.describe(m_key)} (lease of "
+                f"{config.publish_lease_s:.0f}s exceeded?)"
+            ) from None
     return stats
+
+
+def _same_event_took_over(raw: bytes | None, source: SourceRef) -> bool:
+    """A duplicate delivery of the same event (S3 events are at-least-once) took the claim
+    over: it publishes the very same outputs, so this publish is done as well."""
+    current = ordering.parse_manifest(raw)
+    if current is None or source.sequencer is None:
+        return False
+    mine = (source.sequencer.upper(), ordering.normalize_etag(source.etag))
+    states = [(current.sequencer, current.etag)]
+    if current.claim is not None:
+        states.append((current.claim.sequencer, current.claim.etag))
+    return any(seq is not None and (seq.upper(), etag) == mine for seq, etag in states)
+
+
+def _claim(
+    sink: Sink, m_key: str, source: SourceRef, new_keys: list[str], config: TransformConfig
+) -> tuple[ordering.Manifest | None, str] | str:
+    """Claim the right to publish in the manifest (a conditional write); returns the manifest
+    as it was and the claim's ETag, or why this version is superseded. Waits (polling) while an
+    older invocation publishes, at most ``config.publish_wait_s``, then raises: the Lambda
+    retries later."""
+    deadline = time.monotonic() + config.publish_wait_s
+    delay = 0.05
+    while True:
+        raw, etag = sink.read_tagged(m_key)
+        current = ordering.parse_manifest(raw)
+        decision = ordering.decide(current, source, time.time())
+        if decision.verdict is ordering.Verdict.SUPERSEDED:
+            return decision.reason
+        if decision.verdict is ordering.Verdict.PUBLISH:
+            doc = ordering.claim_document(
+                current, source, new_keys, time.time() + config.publish_lease_s
+            )
+            try:
+                return current, sink.put_if(m_key, doc, "application/json", etag)
+            except PreconditionFailed:
+                continue  # someone else wrote the manifest meanwhile: decide again
+        if time.monotonic() > deadline:
+            raise PublishBusyError(f"{sink.describe(m_key)}: {decision.reason}")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 @dataclass(slots=True)
@@ -228,23 +294,19 @@ def _until_corrupt(
         errors.append(exc)
 
 
-def _previous_keys(raw: bytes | None) -> set[str]:
-    if not raw:
-        return set()
-    try:
-        return set(json.loads(raw).get("keys", []))
-    except (ValueError, AttributeError):
-        return set()
+class PublishBusyError(RuntimeError):
+    """An older version of the key is still being published: retry later."""
 
 
-def _manifest(stats: Stats) -> bytes:
+def _manifest(stats: Stats, sequencer: str | None) -> bytes:
     """Deterministic (no timestamps) so reprocessing identical input yields identical objects."""
     doc = {
-        "version": MANIFEST_VERSION,
+        "version": ordering.MANIFEST_VERSION,
         "source_bucket": stats.source.bucket,
         "source_key": stats.source.key,
-        "etag": stats.source.etag,
+        "etag": ordering.normalize_etag(stats.source.etag),
         "version_id": stats.source.version_id,
+        "sequencer": sequencer,
         "keys": stats.output_keys,
         "records_in": stats.records_in,
         "records_written": stats.records_written,

@@ -9,7 +9,9 @@ Examples::
     clickstream-replay --local-dir ./samples --out ./build/transformed   # no AWS at all
 
 Outputs overwrite the keys the Lambda wrote (same deterministic names), so replaying is
-idempotent. Exit status is 1 if any object failed or did not reconcile.
+idempotent. Exit status is 1 if any object failed or did not reconcile, or nothing matched;
+expected failures (bad arguments, missing bucket, directory or Terraform outputs, endpoint
+down) are one line on stderr and exit 2 (usage) or 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clickstream_common.schema import RAW_PREFIX
+from transformer import spool
 from transformer.config import TransformConfig
 from transformer.local import process_file
 from transformer.model import SourceRef, Stats
+from transformer.ordering import normalize_etag
 from transformer.pipeline import process_object
 from transformer.sink import DiscardSink, S3Sink, Sink
 
@@ -124,15 +128,50 @@ def _report(stats: Stats, as_json: bool) -> None:
         )
 
 
+class UsageError(Exception):
+    """Bad arguments: one line on stderr, exit 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from clickstream_common.outputs import OutputsNotFoundError
+
+    try:
+        return _replay(args)
+    except UsageError as exc:
+        print(f"clickstream-replay: error: {exc}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError, OutputsNotFoundError, OSError) as exc:
+        print(f"clickstream-replay: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    from botocore.exceptions import EndpointConnectionError
+
+    if isinstance(exc, EndpointConnectionError):
+        text += " (is the stack up? `make up`)"
+    return text
+
+
+def _replay(args: argparse.Namespace) -> int:
     config = TransformConfig()
     summary = Summary()
 
     if args.local_dir:
         if not args.out and not args.dry_run:
-            print("--local-dir needs --out (or --dry-run)", file=sys.stderr)
-            return 2
+            raise UsageError("--local-dir needs --out (or --dry-run)")
+        if not args.local_dir.is_dir():
+            raise UsageError(f"--local-dir {args.local_dir}: no such directory")
+        if not any(True for _ in local_files(args.local_dir)):
+            print(
+                f"clickstream-replay: nothing to replay: no files under {args.local_dir}",
+                file=sys.stderr,
+            )
+            return 1
         for path, key in local_files(args.local_dir):
             if args.dry_run:
                 with path.open("rb") as f:
@@ -148,34 +187,45 @@ def main(argv: list[str] | None = None) -> int:
 
     from clickstream_common.outputs import output
 
-    client = boto3.client("s3")
-    bucket = args.bucket or output("raw_bucket")
     if args.since or args.until:
         since = args.since or args.until
-        prefixes = day_prefixes(RAW_PREFIX, since, args.until or since)
+        try:
+            prefixes = day_prefixes(RAW_PREFIX, since, args.until or since)
+        except ValueError as exc:
+            raise UsageError(f"{exc} ({args.since} > {args.until})") from None
+        if args.prefix is not None:
+            raise UsageError("give --prefix or --since/--until, not both")
     else:
         prefixes = [args.prefix if args.prefix is not None else RAW_PREFIX]
+    client = boto3.client("s3")
+    bucket = args.bucket or output("raw_bucket")
     sink: Sink
     if args.dry_run:
         sink = DiscardSink()
     else:
-        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"))
+        spool.sweep()  # what killed replays (or Lambda runtimes) left in the temp directory
+        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"), spool.process_dir())
 
-    for prefix in prefixes:
-        for key in list_keys(client, bucket, prefix):
-            source = SourceRef(bucket, key)
+    keys = [key for prefix in prefixes for key in list_keys(client, bucket, prefix)]
+    if not keys:
+        where = ", ".join(f"s3://{bucket}/{p}" for p in prefixes)
+        print(f"clickstream-replay: nothing to replay: no objects under {where}", file=sys.stderr)
+        return 1
+    for key in keys:
+        source = SourceRef(bucket, key)
+        try:
+            obj = client.get_object(Bucket=bucket, Key=key)
+            etag = normalize_etag(obj.get("ETag"))
+            source = SourceRef(bucket, key, etag, obj.get("VersionId"))
             try:
-                obj = client.get_object(Bucket=bucket, Key=key)
-                source = SourceRef(bucket, key, obj.get("ETag"), obj.get("VersionId"))
-                try:
-                    stats = process_object(obj["Body"], source, sink, config)
-                finally:
-                    obj["Body"].close()
-            except Exception as exc:  # keep going; report at the end and exit non-zero
-                summary.failed.append(f"{source.uri}: {type(exc).__name__}: {exc}")
-                continue
-            summary.add(stats)
-            _report(stats, args.json)
+                stats = process_object(obj["Body"], source, sink, config)
+            finally:
+                obj["Body"].close()
+        except Exception as exc:  # keep going; report at the end and exit non-zero
+            summary.failed.append(f"{source.uri}: {type(exc).__name__}: {exc}")
+            continue
+        summary.add(stats)
+        _report(stats, args.json)
     print(summary.render())
     return 0 if summary.ok else 1
 

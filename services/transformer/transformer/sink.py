@@ -10,6 +10,7 @@ needs no AWS libraries.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+
+
+class PreconditionFailed(Exception):
+    """A conditional write lost: the object changed (or appeared) since it was read."""
 
 
 class Pending(Protocol):
@@ -38,7 +43,20 @@ class Sink(Protocol):
 
     def read(self, key: str) -> bytes | None: ...
 
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's bytes and ETag, ``(None, None)`` if it does not exist."""
+        ...
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """Write only if the object's ETag is still ``match`` (``None``: only if it does not
+        exist); returns the new ETag, raises :class:`PreconditionFailed` otherwise."""
+        ...
+
     def delete(self, key: str) -> None: ...
+
+    def describe(self, key: str) -> str:
+        """Where ``key`` lives, for messages (a path, an s3:// URI)."""
+        ...
 
 
 class _LocalPending:
@@ -83,9 +101,23 @@ class LocalSink:
         except FileNotFoundError:
             return None
 
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        data = self.read(key)
+        return data, (None if data is None else _md5(data))
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """Compare-and-swap on the file's MD5 (one process writes a local directory at a time)."""
+        if self.read_tagged(key)[1] != match:
+            raise PreconditionFailed(f"{self.describe(key)} changed since it was read")
+        self.put(key, data, content_type)
+        return _md5(data)
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
+
+    def describe(self, key: str) -> str:
+        return str(self._path(key))
 
 
 class DiscardSink:
@@ -103,8 +135,18 @@ class DiscardSink:
     def read(self, key: str) -> bytes | None:
         return None
 
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        return None, None
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        self.written[key] = len(data)
+        return _md5(data)
+
     def delete(self, key: str) -> None:
         return None
+
+    def describe(self, key: str) -> str:
+        return f"(dry run) {key}"
 
 
 class _DiscardPending:
@@ -141,7 +183,10 @@ class S3Sink:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def read(self, key: str) -> bytes | None:
-        """The object's bytes, or None if it does not exist.
+        return self.read_tagged(key)[0]
+
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's bytes and ETag, or ``(None, None)`` if it does not exist.
 
         S3 answers 403 instead of 404 for a missing key unless the caller may list the bucket
         *without* a prefix condition; in that case the key is looked up with a prefix-scoped
@@ -150,23 +195,55 @@ class S3Sink:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:
-            return None
+            return None, None
         except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("AccessDenied", "403"):
                 raise
             listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
             if not any(o["Key"] == key for o in listed.get("Contents", [])):
-                return None
+                return None, None
             raise
-        return response["Body"].read()
+        with contextlib.closing(response["Body"]) as body:
+            return body.read(), response.get("ETag")
+
+    def put_if(self, key: str, data: bytes, content_type: str, match: str | None) -> str:
+        """S3 conditional write: ``If-Match`` (or ``If-None-Match: *``); 412 and 409 (a
+        concurrent conditional write) both mean another writer got there first."""
+        try:
+            if match is not None:
+                response = self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, IfMatch=match
+                )
+            else:
+                response = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=data,
+                    ContentType=content_type,
+                    IfNoneMatch="*",
+                )
+        except self.client.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
+                raise PreconditionFailed(f"{self.describe(key)}: {code}") from exc
+            raise
+        return str(response.get("ETag"))
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
 
 class _S3Pending:
     def __init__(self, sink: S3Sink, key: str, content_type: str) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="clickstream-", suffix=".part", dir=sink.spool_dir)
+        # The output's file name in the spool file's: an operator (or a test) sees what it is.
+        name = key.rsplit("/", 1)[-1][:80]
+        fd, self.path = tempfile.mkstemp(
+            prefix=f"clickstream-{name}-", suffix=".part", dir=sink.spool_dir
+        )
         os.close(fd)
         self._sink, self._key, self._content_type = sink, key, content_type
 
@@ -184,3 +261,7 @@ class _S3Pending:
     def abort(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+
+
+def _md5(data: bytes) -> str:
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'

@@ -1,0 +1,58 @@
+"""`make up` checks its prerequisites first and names what is missing, in one line each,
+before it starts anything (no tflocal error, no misleading "terraform init failed")."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _path_with(tmp_path: Path, *tools: str) -> str:
+    """A PATH holding only the system directories and links to ``tools``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in tools:
+        found = _real(tool)
+        assert found, f"{tool} is needed on this machine to run the test"
+        (bin_dir / tool).symlink_to(found)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def _real(tool: str) -> str | None:
+    """The real binary (not a pyenv shim, which needs pyenv itself on PATH)."""
+    if tool.startswith("python3."):
+        pyenv = sorted((Path.home() / ".pyenv" / "versions").glob(f"{tool[6:]}.*/bin/{tool}"))
+        if pyenv:
+            return str(pyenv[-1])
+    found = shutil.which(tool)
+    return os.path.realpath(found) if found else None
+
+
+def _make_up(path: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": path, "HOME": str(home), "LOCALSTACK_PORT": "1", "STACK_MODE": "host"}
+    return subprocess.run(
+        ["make", "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_make_up_without_terraform_names_it_and_starts_nothing(tmp_path: Path) -> None:
+    proc = _make_up(_path_with(tmp_path, "python3.13", "python3.12"), tmp_path)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if "missing prerequisite" in line]
+    assert len(errors) == 1 and "terraform not found on PATH" in errors[0], proc.stderr
+    assert "install Terraform" in errors[0]
+    assert "terraform init failed" not in proc.stderr + proc.stdout
+    assert "stack.sh" not in proc.stdout  # stopped before starting anything
+
+
+def test_missing_pythons_are_each_named(tmp_path: Path) -> None:
+    proc = _make_up(_path_with(tmp_path, "terraform"), tmp_path)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if "missing prerequisite" in line]
+    assert any("Python >= 3.13" in e for e in errors), proc.stderr
+    assert any("Python 3.12" in e and "python3.12" in e for e in errors), proc.stderr
+    assert not any("terraform" in e for e in errors)
