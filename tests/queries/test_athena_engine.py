@@ -1,0 +1,158 @@
+"""The local Athena's engine (clickstream_emulator.athena.engine) on real Parquet and real DuckDB.
+
+The Glue catalog is a dict here (the engine takes it as a parameter); the LocalStack wiring is
+covered by tests/e2e/test_athena_api.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from athena_local.catalog import ArrowSource
+from athena_local.glue_table import CatalogTable
+from clickstream_emulator.athena import engine
+from clickstream_emulator.athena.executions import (
+    CANCELLED,
+    FAILED,
+    SUCCEEDED,
+    Executions,
+    QueryExecution,
+)
+from queries.conftest import event
+from queries.test_glue_table import glue_table, projection
+
+
+class DictCatalog:
+    """Glue tables from dicts, Parquet from a local directory through the Arrow route."""
+
+    def __init__(self, root: Path, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.root = root
+        self.tables = tables
+
+    def get_table(self, database: str, name: str) -> Mapping[str, Any] | None:
+        return self.tables.get((database, name))
+
+    def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]:
+        return []
+
+    def s3_source(self, table: CatalogTable) -> ArrowSource:
+        return ArrowSource.local(self.root)
+
+
+@pytest.fixture
+def cat(parquet_dir: Any) -> DictCatalog:
+    rows = [
+        event("2024-12-25T10:00:00Z", user_id="a", price=1.5, quantity=2),
+        event("2024-12-25T11:00:00Z", user_id="b", event_type="search"),
+        event("2024-12-26T10:00:00Z", user_id="a"),
+    ]
+    root = parquet_dir(rows)
+    return DictCatalog(root, {("db", "events"): glue_table(str(root.resolve()), **projection())})
+
+
+def run(cat: DictCatalog, sql: str, cutoff: int | None = None) -> engine.Outcome:
+    return engine.run(sql, "db", cat, engine.Execution(), cutoff)
+
+
+def test_a_query_answers_with_athena_types_and_strings(cat: DictCatalog) -> None:
+    outcome = run(
+        cat,
+        "SELECT user_id, count(*) AS n, sum(price) AS p, max(event_timestamp) AS t "
+        "FROM events WHERE day = '25' GROUP BY user_id ORDER BY user_id",
+    )
+    assert [(c["Name"], c["Type"]) for c in outcome.columns] == [
+        ("user_id", "varchar"),
+        ("n", "bigint"),
+        ("p", "double"),
+        ("t", "timestamp"),
+    ]
+    assert outcome.rows == [
+        ["a", "1", "1.5", "2024-12-25 10:00:00.000"],
+        ["b", "1", None, "2024-12-25 11:00:00.000"],
+    ]
+    assert outcome.data_scanned > 0
+    rows = engine.result_rows(outcome)
+    assert rows[0] == {"Data": [{"VarCharValue": n} for n in ("user_id", "n", "p", "t")]}
+    assert rows[2]["Data"][2] == {}  # NULL has no VarCharValue
+
+
+def test_csv_is_quoted_like_athena_writes_it() -> None:
+    columns = [{"Name": "a"}, {"Name": "b"}]
+    assert engine.csv_text(columns, [['x"y', None]]) == '"a","b"\n"x""y",\n'
+
+
+def test_syntax_error_names_line_and_column(cat: DictCatalog) -> None:
+    with pytest.raises(engine.QueryFailed) as failure:
+        run(cat, "SELECT user_id\nFROM events WHERE GROUP BY user_id")
+    assert failure.value.reason.startswith("SYNTAX_ERROR: line 2:")
+    assert failure.value.state == "FAILED"
+
+
+def test_unknown_table_and_column_fail_as_athena_words_them(cat: DictCatalog) -> None:
+    with pytest.raises(engine.QueryFailed, match=r"^TABLE_NOT_FOUND: line 1:15: Table "
+                       r"'awsdatacatalog\.db\.nope' does not exist$"):
+        run(cat, "SELECT 1 FROM nope")
+    with pytest.raises(engine.QueryFailed, match=r"^COLUMN_NOT_FOUND: line 1:8: Column 'colour'"):
+        run(cat, "SELECT colour FROM events")
+
+
+def test_the_cutoff_cancels_the_query_with_athenas_reason(cat: DictCatalog) -> None:
+    with pytest.raises(engine.QueryFailed) as failure:
+        run(cat, "SELECT * FROM events", cutoff=10)
+    assert failure.value.reason == "Bytes scanned limit was exceeded"
+    assert failure.value.state == "CANCELLED"
+    assert run(cat, "SELECT count(*) AS n FROM events", cutoff=10).rows == [["3"]]
+
+
+def test_statements_that_are_not_emulated_are_named(cat: DictCatalog) -> None:
+    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: CREATE TABLE AS SELECT"):
+        run(cat, "CREATE TABLE t2 AS SELECT * FROM events")
+    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: MSCK REPAIR TABLE"):
+        run(cat, "MSCK REPAIR TABLE events")
+    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: statement INSERT"):
+        run(cat, "INSERT INTO events SELECT * FROM events")
+
+
+def test_show_partitions_lists_the_registered_ones_only(cat: DictCatalog) -> None:
+    outcome = run(cat, "SHOW PARTITIONS events")
+    assert outcome.rows == []  # projection: nothing registered, as Athena answers
+    assert engine.result_rows(outcome) == []
+
+
+def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> None:
+    executions = Executions()
+    written: list[str] = []
+
+    def make(sql: str) -> QueryExecution:
+        return QueryExecution(
+            id=sql[:20], query=sql, workgroup="wg", database="db", output_location="s3://r/",
+            encryption=None, cutoff_bytes=None, account_id="1", region="r",
+        )
+
+    ok, bad = make("SELECT count(*) AS n FROM events"), make("SELECT FROM")
+    for execution in (ok, bad):
+        executions.start(execution, cat, lambda e: written.append(e.id))
+    gate = threading.Event()
+    blocked = make("SELECT 1 AS blocked")
+    executions._pool.submit(gate.wait)  # noqa: SLF001 - hold workers to catch a QUEUED query
+    for _ in range(3):
+        executions._pool.submit(gate.wait)  # noqa: SLF001
+    executions.start(blocked, cat, lambda e: None)
+    executions.stop(blocked)
+    gate.set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(
+        e.state in (SUCCEEDED, FAILED, CANCELLED) for e in (ok, bad, blocked)
+    ):
+        time.sleep(0.05)
+    assert (ok.state, bad.state, blocked.state) == (SUCCEEDED, FAILED, CANCELLED)
+    assert written == [ok.id]
+    assert ok.describe()["Statistics"]["DataScannedInBytes"] == 0  # COUNT(*) reads no column
+    assert bad.describe()["Status"]["AthenaError"]["ErrorCategory"] == engine.USER
+    assert blocked.describe()["Status"]["StateChangeReason"] == "Query was cancelled by the user"
