@@ -5,8 +5,9 @@ aws_region  = "us-east-1"
 # `make destroy` must be able to remove buckets that hold data.
 force_destroy = true
 
-# Glue/Athena are LocalStack Pro only; DuckDB runs queries/*.sql locally instead.
-enable_catalog = false
+# Glue and Athena are served by our LocalStack extensions (emulator/): the workgroup, the named
+# queries and the catalog apply locally; Athena queries run on DuckDB.
+enable_catalog = true
 
 # LocalStack writes one object per put batch immediately and ignores compression, so say what
 # actually happens: small buffers, uncompressed JSON.

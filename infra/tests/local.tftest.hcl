@@ -1,5 +1,5 @@
 # The LocalStack configuration (envs/local.tfvars), planned against a mocked provider: the
-# catalog is off (Glue/Athena are Pro-only in LocalStack) while the contract outputs stay valid.
+# catalog is on (Glue and Athena are served by our LocalStack extensions, emulator/).
 # Run: scripts/tf.sh test (passes -var-file=envs/local.tfvars). The real proof is
 # `scripts/tf.sh apply-local` against LocalStack (make up).
 
@@ -15,22 +15,24 @@ run "local_environment" {
   command = apply
 
   assert {
-    condition     = var.environment == "local" && !var.enable_catalog
-    error_message = "this test must run with -var-file=envs/local.tfvars (catalog off)"
+    condition     = var.environment == "local" && var.enable_catalog
+    error_message = "this test must run with -var-file=envs/local.tfvars (catalog on)"
   }
 
   assert {
     condition = (
-      length(aws_glue_catalog_database.this) == 0 && length(aws_glue_crawler.events) == 0 &&
-      length(aws_athena_workgroup.this) == 0 && length(aws_athena_named_query.this) == 0 &&
-      length(aws_iam_role.glue_crawler) == 0
+      length(aws_glue_catalog_database.this) == 1 &&
+      length(aws_athena_workgroup.this) == 1 && length(aws_athena_named_query.this) == 5
     )
-    error_message = "no Glue/Athena resources on LocalStack community"
+    error_message = "the local stack applies the Glue database, the workgroup and the five named queries"
   }
 
   assert {
-    condition     = output.crawler_name == null && output.athena_workgroup == null
-    error_message = "crawler_name and athena_workgroup must be null when the catalog is off"
+    condition = (
+      aws_athena_workgroup.this[0].configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this[0].configuration[0].bytes_scanned_cutoff_per_query == var.athena_bytes_scanned_cutoff
+    )
+    error_message = "the local workgroup enforces the same configuration and scan cutoff as on AWS"
   }
 
   assert {

@@ -95,8 +95,11 @@ def test_syntax_error_names_line_and_column(cat: DictCatalog) -> None:
 
 
 def test_unknown_table_and_column_fail_as_athena_words_them(cat: DictCatalog) -> None:
-    with pytest.raises(engine.QueryFailed, match=r"^TABLE_NOT_FOUND: line 1:15: Table "
-                       r"'awsdatacatalog\.db\.nope' does not exist$"):
+    with pytest.raises(
+        engine.QueryFailed,
+        match=r"^TABLE_NOT_FOUND: line 1:15: Table "
+        r"'awsdatacatalog\.db\.nope' does not exist$",
+    ):
         run(cat, "SELECT 1 FROM nope")
     with pytest.raises(engine.QueryFailed, match=r"^COLUMN_NOT_FOUND: line 1:8: Column 'colour'"):
         run(cat, "SELECT colour FROM events")
@@ -131,8 +134,15 @@ def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> 
 
     def make(sql: str) -> QueryExecution:
         return QueryExecution(
-            id=sql[:20], query=sql, workgroup="wg", database="db", output_location="s3://r/",
-            encryption=None, cutoff_bytes=None, account_id="1", region="r",
+            id=sql[:20],
+            query=sql,
+            workgroup="wg",
+            database="db",
+            output_location="s3://r/",
+            encryption=None,
+            cutoff_bytes=None,
+            account_id="1",
+            region="r",
         )
 
     ok, bad = make("SELECT count(*) AS n FROM events"), make("SELECT FROM")
@@ -140,9 +150,9 @@ def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> 
         executions.start(execution, cat, lambda e: written.append(e.id))
     gate = threading.Event()
     blocked = make("SELECT 1 AS blocked")
-    executions._pool.submit(gate.wait)  # noqa: SLF001 - hold workers to catch a QUEUED query
+    executions._pool.submit(gate.wait)
     for _ in range(3):
-        executions._pool.submit(gate.wait)  # noqa: SLF001
+        executions._pool.submit(gate.wait)
     executions.start(blocked, cat, lambda e: None)
     executions.stop(blocked)
     gate.set()

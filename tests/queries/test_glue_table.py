@@ -134,7 +134,11 @@ def test_non_parquet_tables_and_complex_types_are_refused_by_name() -> None:
         ({"projection.d.type": "integer", "projection.d.range": "1,12"}, "12", True),
         ({"projection.d.type": "integer", "projection.d.range": "1,12"}, "13", False),
         (
-            {"projection.d.type": "integer", "projection.d.range": "1,12", "projection.d.digits": "2"},
+            {
+                "projection.d.type": "integer",
+                "projection.d.range": "1,12",
+                "projection.d.digits": "2",
+            },
             "5",
             False,
         ),

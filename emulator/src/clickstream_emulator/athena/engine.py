@@ -109,6 +109,8 @@ def syntax_error(sql: str, err: ParseError) -> QueryFailed:
     line, col = int(first.get("line") or 1), int(first.get("col") or 1)
     highlight = str(first.get("highlight") or "").strip()
     description = str(first.get("description") or err).split(". Line")[0]
+    if description.startswith(("Required keyword", "Expected", "Invalid expression")):
+        description = "Expecting: an expression"
     if highlight:
         # sqlglot's col is the token's last character; Athena points at its first
         col = max(1, col - len(highlight) + 1)
