@@ -83,6 +83,34 @@ class AthenaProvider(ServiceLifecycleHook):
         self._backend(context).named_queries.pop(request["NamedQueryId"], None)
         return {}
 
+    @handler("BatchGetNamedQuery", expand=False)
+    def batch_get_named_query(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        named = self._backend(context).named_queries
+        found, missing = [], []
+        for query_id in request.get("NamedQueryIds") or []:
+            query = named.get(query_id)
+            if query is None:
+                missing.append(
+                    {
+                        "NamedQueryId": query_id,
+                        "ErrorCode": "INVALID_INPUT",
+                        "ErrorMessage": f"NamedQuery {query_id} was not found",
+                    }
+                )
+                continue
+            workgroup = query.workgroup
+            found.append(
+                {
+                    "Name": query.name,
+                    "Description": query.description,
+                    "Database": query.database,
+                    "QueryString": query.query_string,
+                    "NamedQueryId": query.id,
+                    "WorkGroup": getattr(workgroup, "name", workgroup),
+                }
+            )
+        return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
+
     # ------------------------------------------------------------------ execution
     @handler("StartQueryExecution", expand=False)
     def start_query_execution(self, context: RequestContext, request: dict[str, Any]) -> dict:
