@@ -1,13 +1,19 @@
-"""The local stand-in for the Glue catalog: DuckDB schema ``<glue_database>`` with view ``events``.
+"""A catalog table as a DuckDB view: schema ``<database>``, view ``<table>`` (``events``).
+
+What the view exposes - columns, Glue types, partition keys, which files belong to it - is a
+:class:`~athena_local.glue_table.CatalogTable`: read from Glue when a catalog answers, else the
+built-in table of the event contract. This module is the I/O: it lists the source's files and
+registers them in DuckDB.
 
 Two routes to the same view, chosen by the source:
 
 * a local directory -> DuckDB's own Parquet reader (``read_parquet`` with Hive partitioning):
   fastest, and its profile shows pruning (``Scanning Files: 1/30``);
-* S3 (LocalStack or AWS) -> a pyarrow dataset on ``pyarrow.fs.S3FileSystem`` registered in DuckDB.
+* S3 (LocalStack or AWS) -> a pyarrow dataset on ``pyarrow.fs.S3FileSystem`` registered in DuckDB,
+  one fragment per file of the table with its partition values as a guarantee expression.
   DuckDB's ``httpfs`` extension is downloaded at run time, which an offline machine cannot do;
   pyarrow ships S3 support in its wheel. DuckDB pushes ``year/month/day`` filters into the Arrow
-  scanner, which skips non-matching partitions before opening a file. The same route also reads a
+  scanner, which skips non-matching files before opening them. The same route also reads a
   local directory (``ArrowSource.local``), which the tests use to prove pruning without S3.
 
 Both routes present the table the way Glue catalogs it for Athena: data columns from the shared

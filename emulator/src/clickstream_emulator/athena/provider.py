@@ -47,6 +47,12 @@ class AthenaProvider(ServiceLifecycleHook):
             raise invalid_request(f"WorkGroup {name} is not found.")
         return workgroup
 
+    @handler("GetWorkGroup", expand=False)
+    def get_work_group(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        """An unknown workgroup is InvalidRequestException (moto answers ``null``)."""
+        self._workgroup(context, request["WorkGroup"])
+        raise NotImplementedError  # known: moto describes it
+
     @handler("UpdateWorkGroup", expand=False)
     def update_work_group(self, context: RequestContext, request: dict[str, Any]) -> dict:
         """Terraform updates a workgroup in place (moto has no UpdateWorkGroup)."""
@@ -83,6 +89,27 @@ class AthenaProvider(ServiceLifecycleHook):
         self._backend(context).named_queries.pop(request["NamedQueryId"], None)
         return {}
 
+    @staticmethod
+    def _named_query_shape(query: Any) -> dict[str, Any]:
+        workgroup = query.workgroup
+        return {
+            "Name": query.name,
+            "Description": query.description,
+            "Database": query.database,
+            "QueryString": query.query_string,
+            "NamedQueryId": query.id,
+            "WorkGroup": getattr(workgroup, "name", workgroup),
+        }
+
+    @handler("GetNamedQuery", expand=False)
+    def get_named_query(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        """moto answers an unknown id with a 500, which Terraform retries for ever after a restart;
+        Athena answers InvalidRequestException, which Terraform reads as "gone, recreate"."""
+        query = self._backend(context).named_queries.get(request["NamedQueryId"])
+        if query is None:
+            raise invalid_request(f"NamedQuery {request['NamedQueryId']} was not found")
+        return {"NamedQuery": self._named_query_shape(query)}
+
     @handler("BatchGetNamedQuery", expand=False)
     def batch_get_named_query(self, context: RequestContext, request: dict[str, Any]) -> dict:
         named = self._backend(context).named_queries
@@ -98,17 +125,7 @@ class AthenaProvider(ServiceLifecycleHook):
                     }
                 )
                 continue
-            workgroup = query.workgroup
-            found.append(
-                {
-                    "Name": query.name,
-                    "Description": query.description,
-                    "Database": query.database,
-                    "QueryString": query.query_string,
-                    "NamedQueryId": query.id,
-                    "WorkGroup": getattr(workgroup, "name", workgroup),
-                }
-            )
+            found.append(self._named_query_shape(query))
         return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
 
     # ------------------------------------------------------------------ execution
