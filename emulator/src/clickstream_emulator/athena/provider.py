@@ -107,7 +107,7 @@ class AthenaProvider(ServiceLifecycleHook):
         Athena answers InvalidRequestException, which Terraform reads as "gone, recreate"."""
         query = self._backend(context).named_queries.get(request["NamedQueryId"])
         if query is None:
-            raise invalid_request(f"NamedQuery {request['NamedQueryId']} was not found")
+            raise invalid_request(f"NamedQuery {request['NamedQueryId']} does not exist")
         return {"NamedQuery": self._named_query_shape(query)}
 
     @handler("BatchGetNamedQuery", expand=False)
