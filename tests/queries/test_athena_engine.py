@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow.fs as pafs
 import pytest
 
 from athena_local.catalog import ArrowSource
@@ -41,8 +42,8 @@ class DictCatalog:
     def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]:
         return []
 
-    def s3_source(self, table: CatalogTable) -> ArrowSource:
-        return ArrowSource.local(self.root)
+    def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
+        return ArrowSource.local(self.root), table
 
 
 @pytest.fixture
@@ -166,3 +167,31 @@ def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> 
     assert ok.describe()["Statistics"]["DataScannedInBytes"] == 0  # COUNT(*) reads no column
     assert bad.describe()["Status"]["AthenaError"]["ErrorCategory"] == engine.USER
     assert blocked.describe()["Status"]["StateChangeReason"] == "Query was cancelled by the user"
+
+
+def test_the_s3_mirror_follows_new_changed_and_deleted_objects(tmp_path: Path) -> None:
+    from clickstream_emulator.athena import s3_mirror
+
+    remote_root, mirror = tmp_path / "s3", tmp_path / "mirror"
+    (remote_root / "b" / "events" / "day=1").mkdir(parents=True)
+    s3 = pafs.SubTreeFileSystem(str(remote_root), pafs.LocalFileSystem())
+    first = remote_root / "b" / "events" / "day=1" / "a.parquet"
+    first.write_bytes(b"one")
+    assert s3_mirror.sync(s3, "s3://b/events/", mirror) == 1
+    assert s3_mirror.sync(s3, "s3://b/events/", mirror) == 0  # unchanged: no download
+    first.write_bytes(b"changed")
+    (remote_root / "b" / "events" / "day=1" / "b.parquet").write_bytes(b"two")
+    assert s3_mirror.sync(s3, "s3://b/events/", mirror) == 2
+    assert (mirror / "b" / "events" / "day=1" / "a.parquet").read_bytes() == b"changed"
+    first.unlink()
+    s3_mirror.sync(s3, "s3://b/events/", mirror)
+    assert not (mirror / "b" / "events" / "day=1" / "a.parquet").exists()
+    table = CatalogTable.from_glue(
+        glue_table("s3://b/events/", **projection("s3://b/events/${year}/${month}/${day}"))
+    )
+    local = s3_mirror.localize(table, mirror)
+    assert local.location == f"{mirror}/b/events/"
+    assert (
+        local.parameters["storage.location.template"]
+        == f"{mirror}/b/events/${{year}}/${{month}}/${{day}}"
+    )

@@ -58,7 +58,9 @@ class Catalog(Protocol):
 
     def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]: ...
 
-    def s3_source(self, table: CatalogTable) -> ArrowSource: ...
+    def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
+        """Where DuckDB reads the table's files from, and the table as seen from there."""
+        ...
 
 
 @dataclass
@@ -241,8 +243,8 @@ def _run_on_table(
     started: float,
     planning_ms: int,
 ) -> Outcome:
-    source = cat.s3_source(table)
     try:
+        source, table = cat.readable(table)
         runner = Runner.open(source, table=table, allow_empty=True)
     except (NoEventsError, UnsupportedTableError, OSError) as err:
         raise QueryFailed(f"HIVE_CANNOT_OPEN_SPLIT: {err}", SYSTEM, 1012) from err

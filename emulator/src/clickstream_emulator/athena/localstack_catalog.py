@@ -10,17 +10,25 @@ alternatives and works offline: bench/bench_athena_s3_read.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pyarrow.fs as pafs
 
 from athena_local.catalog import ArrowSource
 from athena_local.glue_table import CatalogTable, strip_scheme
-from clickstream_emulator.athena import engine
+from clickstream_emulator.athena import engine, s3_mirror
 from clickstream_emulator.athena.executions import QueryExecution, metadata_document
 
 #: LocalStack reads a 12-digit access key as the account id; the secret is not checked.
 _SECRET = "test"
+
+
+def mirror_root() -> Path:
+    """Under LocalStack's cache directory (``.local/localstack/...`` in host mode)."""
+    from localstack import config
+
+    return Path(config.dirs.cache) / "athena-s3-mirror"
 
 
 class LocalStackCatalog:
@@ -54,13 +62,13 @@ class LocalStackCatalog:
             for partition in page["Partitions"]
         ]
 
-    def s3_source(self, table: CatalogTable) -> ArrowSource:
+    def _s3(self) -> pafs.S3FileSystem:
         from urllib.parse import urlparse
 
         from localstack import config
 
         url = urlparse(config.internal_service_url())
-        filesystem = pafs.S3FileSystem(
+        return pafs.S3FileSystem(
             access_key=self.account_id,
             secret_key=_SECRET,
             region=self.region,
@@ -68,8 +76,15 @@ class LocalStackCatalog:
             scheme=url.scheme or "http",
             force_virtual_addressing=False,
         )
-        base = strip_scheme(table.location).rstrip("/")
-        return ArrowSource(filesystem, base, f"s3://{base}/")
+
+    def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
+        """The table's objects synced to the local mirror (see :mod:`s3_mirror`), read from there."""
+        root = mirror_root() / self.account_id
+        s3_mirror.sync(self._s3(), table.location, root)
+        local = s3_mirror.localize(table, root)
+        base = local.location.rstrip("/")
+        Path(base).mkdir(parents=True, exist_ok=True)
+        return ArrowSource(pafs.LocalFileSystem(), base, table.location, is_local=True), local
 
     def write_results(self, execution: QueryExecution) -> None:
         """``<id>.csv`` and ``<id>.csv.metadata`` under the output location, as Athena writes."""
