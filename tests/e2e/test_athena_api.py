@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import pytest
 from athena_local.compare import mismatches, order_spec
 from athena_local.glue_table import CONTRACT_GLUE_TYPES
 from clickstream_common.schema import FIELDS, PARTITION_KEYS, TABLE_NAME
-from e2e.support import clean_pipeline, client, run_cli, wait_reconciled
+from e2e.support import REPO, VENV_BIN, clean_pipeline, client, run_cli, wait_reconciled
 from e2e.test_happy_path import SESSIONS_DAY, truth
 
 pytestmark = pytest.mark.e2e
@@ -309,3 +310,40 @@ def test_stop_query_execution_cancels_a_running_query(
     athena.stop_query_execution(QueryExecutionId=query_id)
     status = wait(athena, query_id)["Status"]
     assert status["State"] == "CANCELLED", status
+
+
+def test_clickstream_query_reads_the_glue_table(
+    events_table: str, delivered: dict[str, Any], glue: Any
+) -> None:
+    """``clickstream-query`` builds ``<database>.events`` from Glue when the catalog answers."""
+    table = glue.get_table(DatabaseName=events_table, Name=TABLE_NAME)["Table"]
+    proc = run_cli(["clickstream-query", "count_by_event_type", "--format", "json"])
+    assert "built-in schema" not in proc.stderr, proc.stderr
+    got = {r["event_type"]: r["cnt"] for r in json.loads(proc.stdout)}
+    assert got == delivered["by_event_type"]
+    # the view's columns are the catalog's: drop one from the Glue table and the query says so
+    narrowed = {
+        k: v
+        for k, v in table.items()
+        if k in ("Name", "StorageDescriptor", "PartitionKeys", "Parameters", "TableType")
+    }
+    narrowed["StorageDescriptor"] = dict(
+        table["StorageDescriptor"],
+        Columns=[c for c in table["StorageDescriptor"]["Columns"] if c["Name"] != "event_type"],
+    )
+    glue.update_table(DatabaseName=events_table, TableInput=narrowed)
+    try:
+        failing = subprocess.run(
+            [str(VENV_BIN / "clickstream-query"), "count_by_event_type"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
+        assert failing.returncode == 1, failing.stdout
+        assert "event_type" in failing.stderr and "Traceback" not in failing.stderr
+    finally:
+        glue.update_table(
+            DatabaseName=events_table,
+            TableInput={k: v for k, v in table.items() if k in narrowed},
+        )
