@@ -347,3 +347,35 @@ def test_clickstream_query_reads_the_glue_table(
             DatabaseName=events_table,
             TableInput={k: v for k, v in table.items() if k in narrowed},
         )
+
+
+def test_control_plane_calls_the_aws_provider_needs(athena: Any, outputs: dict[str, Any]) -> None:
+    """UpdateWorkGroup, DeleteNamedQuery, and 'gone' answers worded as the provider reads them."""
+    name = f"e2e-wg-{uuid.uuid4().hex[:8]}"
+    athena.create_work_group(Name=name, Configuration={"EnforceWorkGroupConfiguration": False})
+    try:
+        athena.update_work_group(
+            WorkGroup=name,
+            Description="changed",
+            ConfigurationUpdates={"BytesScannedCutoffPerQuery": MIN_CUTOFF},
+        )
+        group = athena.get_work_group(WorkGroup=name)["WorkGroup"]
+        assert group["Description"] == "changed"
+        assert group["Configuration"]["BytesScannedCutoffPerQuery"] == MIN_CUTOFF
+        query_id = athena.create_named_query(
+            Name="n", Database="db", QueryString="SELECT 1", WorkGroup=name
+        )["NamedQueryId"]
+        athena.delete_named_query(NamedQueryId=query_id)
+        with pytest.raises(athena.exceptions.InvalidRequestException, match="does not exist"):
+            athena.get_named_query(NamedQueryId=query_id)
+        ran = athena.start_query_execution(
+            QueryString="SELECT 1",
+            WorkGroup=name,
+            ResultConfiguration={"OutputLocation": f"s3://{outputs['athena_results_bucket']}/e2e/"},
+        )["QueryExecutionId"]
+        assert wait(athena, ran)["Status"]["State"] == "SUCCEEDED"
+        assert ran in athena.list_query_executions(WorkGroup=name)["QueryExecutionIds"]
+    finally:
+        athena.delete_work_group(WorkGroup=name, RecursiveDeleteOption=True)
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="is not found"):
+        athena.get_work_group(WorkGroup=name)
