@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,8 +325,3 @@ def table_files(
         if values is not None:
             kept.append((path, values, size))
     return sorted(kept, key=lambda f: f[0])
-
-
-def describe(table: CatalogTable) -> Sequence[str]:
-    """One line per column, for messages (``name type``)."""
-    return [f"{c.name} {c.type}" for c in table.all_columns]

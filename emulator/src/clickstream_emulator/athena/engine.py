@@ -28,7 +28,7 @@ from sqlglot.errors import ParseError
 
 from athena_local import catalog as local_catalog
 from athena_local.catalog import ArrowSource, NoEventsError
-from athena_local.dialect import READ_DIALECT, DialectError
+from athena_local.dialect import READ_DIALECT, DialectError, to_duckdb
 from athena_local.glue_table import CatalogTable, UnsupportedTableError
 from athena_local.runner import Runner
 
@@ -183,7 +183,8 @@ def run(
     if show:
         return _show_partitions(sql, *_split_name(show.group(1), database), cat)
     if _MSCK.match(sql):
-        raise not_supported("MSCK REPAIR TABLE (the events table uses partition projection)")
+        # registers Hive folders as partitions; a projected table ignores them on Athena anyway
+        raise not_supported("MSCK REPAIR TABLE")
     statement = parse(sql)
     if isinstance(statement, exp.Create) and statement.expression is not None:
         raise not_supported("CREATE TABLE AS SELECT")
@@ -286,8 +287,6 @@ def _execute(runner: Runner, duckdb_sql: str, execution: Execution) -> pa.Table:
 
 def _run_without_table(sql: str, database: str, started: float, planning_ms: int) -> Outcome:
     """A query that reads no table (``SELECT 1``, ``SELECT now()``)."""
-    from athena_local.dialect import to_duckdb
-
     try:
         translation = to_duckdb(sql, database or "default", origin="query", schema={})
     except DialectError as err:
