@@ -379,3 +379,19 @@ def test_control_plane_calls_the_aws_provider_needs(athena: Any, outputs: dict[s
         athena.delete_work_group(WorkGroup=name, RecursiveDeleteOption=True)
     with pytest.raises(athena.exceptions.InvalidRequestException, match="is not found"):
         athena.get_work_group(WorkGroup=name)
+
+
+def test_statements_athena_has_but_the_local_engine_does_not_fail_naming_them(
+    athena: Any, outputs: dict[str, Any], events_table: str
+) -> None:
+    workgroup = outputs["athena_workgroup"]
+    ctas = failed(athena, "CREATE TABLE copy AS SELECT * FROM events", workgroup, events_table)
+    assert ctas["State"] == "FAILED"
+    assert ctas["StateChangeReason"].startswith("NOT_SUPPORTED: CREATE TABLE AS SELECT"), ctas
+    msck = failed(athena, "MSCK REPAIR TABLE events", workgroup, events_table)
+    assert msck["StateChangeReason"].startswith("NOT_SUPPORTED: MSCK REPAIR TABLE"), msck
+    show = wait(athena, start(athena, "SHOW PARTITIONS events", workgroup, events_table))
+    assert show["Status"]["State"] == "SUCCEEDED" and show["StatementType"] == "UTILITY"
+    # projected partitions are not registered in Glue: Athena lists none, and so do we
+    rows = athena.get_query_results(QueryExecutionId=show["QueryExecutionId"])["ResultSet"]["Rows"]
+    assert rows == []
