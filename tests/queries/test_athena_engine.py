@@ -35,12 +35,19 @@ class DictCatalog:
     def __init__(self, root: Path, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
         self.root = root
         self.tables = tables
+        self.partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def get_table(self, database: str, name: str) -> Mapping[str, Any] | None:
         return self.tables.get((database, name))
 
     def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]:
-        return []
+        return self.partitions.get((database, name), [])
+
+    def list_paths(self, location: str) -> list[str]:
+        return [str(p) for p in self.root.rglob("*.parquet")]
+
+    def create_partitions(self, database: str, name: str, partitions: list[dict[str, Any]]) -> None:
+        self.partitions.setdefault((database, name), []).extend(partitions)
 
     def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
         return ArrowSource.local(self.root), table
@@ -117,8 +124,6 @@ def test_the_cutoff_cancels_the_query_with_athenas_reason(cat: DictCatalog) -> N
 def test_statements_that_are_not_emulated_are_named(cat: DictCatalog) -> None:
     with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: CREATE TABLE AS SELECT"):
         run(cat, "CREATE TABLE t2 AS SELECT * FROM events")
-    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: MSCK REPAIR TABLE"):
-        run(cat, "MSCK REPAIR TABLE events")
     with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: statement INSERT"):
         run(cat, "INSERT INTO events SELECT * FROM events")
 
@@ -195,3 +200,24 @@ def test_the_s3_mirror_follows_new_changed_and_deleted_objects(tmp_path: Path) -
         local.parameters["storage.location.template"]
         == f"{mirror}/b/events/${{year}}/${{month}}/${{day}}"
     )
+
+
+def test_msck_repair_registers_the_hive_folders_and_show_partitions_lists_them(
+    cat: DictCatalog,
+) -> None:
+    root = str(cat.root.resolve())
+    cat.tables[("db", "crawled")] = glue_table(root) | {"Name": "crawled"}  # no projection
+    assert run(cat, "SELECT count(*) AS n FROM crawled").rows == [["0"]]  # nothing registered
+    repaired = run(cat, "MSCK REPAIR TABLE crawled")
+    assert [r[0] for r in repaired.rows] == [
+        "Partitions not in metastore:\tcrawled:year=2024/month=12/day=25"
+        "\tcrawled:year=2024/month=12/day=26",
+        "Repair: Added partition to metastore crawled:year=2024/month=12/day=25",
+        "Repair: Added partition to metastore crawled:year=2024/month=12/day=26",
+    ]
+    assert run(cat, "MSCK REPAIR TABLE crawled").rows == []  # idempotent
+    assert run(cat, "SHOW PARTITIONS crawled").rows == [
+        ["year=2024/month=12/day=25"],
+        ["year=2024/month=12/day=26"],
+    ]
+    assert run(cat, "SELECT count(*) AS n FROM crawled").rows == [["3"]]

@@ -58,6 +58,14 @@ class Catalog(Protocol):
 
     def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]: ...
 
+    def list_paths(self, location: str) -> list[str]:
+        """Every object under an S3 location, as ``bucket/key``."""
+        ...
+
+    def create_partitions(
+        self, database: str, name: str, partitions: list[dict[str, Any]]
+    ) -> None: ...
+
     def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
         """Where DuckDB reads the table's files from, and the table as seen from there."""
         ...
@@ -182,9 +190,9 @@ def run(
     show = _SHOW_PARTITIONS.match(sql)
     if show:
         return _show_partitions(sql, *_split_name(show.group(1), database), cat)
-    if _MSCK.match(sql):
-        # registers Hive folders as partitions; a projected table ignores them on Athena anyway
-        raise not_supported("MSCK REPAIR TABLE")
+    msck = _MSCK.match(sql)
+    if msck:
+        return _msck_repair(sql, *_split_name(msck.group(1), database), cat)
     statement = parse(sql)
     if isinstance(statement, exp.Create) and statement.expression is not None:
         raise not_supported("CREATE TABLE AS SELECT")
@@ -330,6 +338,71 @@ def _show_partitions(sql: str, db: str, name: str, cat: Catalog) -> Outcome:
         rows=[[r] for r in rows],
         statement_type="UTILITY",
         substatement_type="SHOW_PARTITIONS",
+    )
+
+
+def hive_folders(table: CatalogTable, paths: Sequence[str]) -> dict[tuple[str, ...], str]:
+    """Partition values -> folder (``s3://…/k=v/…/``) of every Hive folder holding an object."""
+    from athena_local.glue_table import strip_scheme
+
+    root = strip_scheme(table.location).rstrip("/")
+    scheme = table.location[: len(table.location) - len(strip_scheme(table.location))]
+    folders: dict[tuple[str, ...], str] = {}
+    for path in paths:
+        key = strip_scheme(path)
+        if not key.startswith(root + "/"):
+            continue
+        parts = key[len(root) + 1 :].split("/")
+        if len(parts) <= len(table.partition_keys):
+            continue
+        values = []
+        for name, part in zip(table.partition_names, parts, strict=False):
+            folder_key, sep, value = part.partition("=")
+            if not sep or folder_key != name:
+                break
+            values.append(value)
+        else:
+            depth = "/".join(parts[: len(table.partition_keys)])
+            folders.setdefault(tuple(values), f"{scheme}{root}/{depth}/")
+    return folders
+
+
+def _msck_repair(sql: str, db: str, name: str, cat: Catalog) -> Outcome:
+    """Register the Hive folders that hold data but no partition yet, with Hive's report lines."""
+    glue = cat.get_table(db, name)
+    if glue is None:
+        raise _table_not_found(sql, None, db, name)
+    glue = dict(glue) | {"DatabaseName": glue.get("DatabaseName") or db}
+    try:
+        table = CatalogTable.from_glue(glue, cat.get_partitions(db, name))
+    except UnsupportedTableError as err:
+        raise not_supported(f"table {db}.{name}: {err}") from err
+    registered = {p.values for p in table.partitions or ()}
+    found = hive_folders(table, cat.list_paths(table.location))
+    missing = sorted(values for values in found if values not in registered)
+    descriptor = dict(glue.get("StorageDescriptor") or {})
+    cat.create_partitions(
+        db,
+        name,
+        [
+            {"Values": list(values), "StorageDescriptor": descriptor | {"Location": found[values]}}
+            for values in missing
+        ],
+    )
+    labels = [
+        f"{name}:"
+        + "/".join(f"{k}={v}" for k, v in zip(table.partition_names, values, strict=True))
+        for values in missing
+    ]
+    lines = []
+    if labels:
+        lines.append("Partitions not in metastore:\t" + "\t".join(labels))
+        lines += [f"Repair: Added partition to metastore {label}" for label in labels]
+    return Outcome(
+        columns=[_column("result", "string")],
+        rows=[[line] for line in lines],
+        statement_type="DDL",
+        substatement_type="MSCK_REPAIR_TABLE",
     )
 
 

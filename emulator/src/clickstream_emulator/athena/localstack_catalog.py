@@ -62,6 +62,30 @@ class LocalStackCatalog:
             for partition in page["Partitions"]
         ]
 
+    def list_paths(self, location: str) -> list[str]:
+        selector = pafs.FileSelector(
+            strip_scheme(location).rstrip("/"), recursive=True, allow_not_found=True
+        )
+        return [
+            info.path
+            for info in self._s3().get_file_info(selector)
+            if info.type == pafs.FileType.File
+        ]
+
+    def create_partitions(self, database: str, name: str, partitions: list[dict[str, Any]]) -> None:
+        glue = self._clients().glue
+        for start in range(0, len(partitions), 100):  # BatchCreatePartition's limit
+            answer = glue.batch_create_partition(
+                DatabaseName=database,
+                TableName=name,
+                PartitionInputList=partitions[start : start + 100],
+            )
+            errors = answer.get("Errors") or []
+            if errors:
+                raise engine.QueryFailed(
+                    f"HIVE_METASTORE_ERROR: {errors[0].get('ErrorDetail')}", engine.SYSTEM, 1012
+                )
+
     def _s3(self) -> pafs.S3FileSystem:
         from urllib.parse import urlparse
 
