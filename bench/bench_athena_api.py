@@ -36,7 +36,13 @@ from clickstream_common.outputs import load_outputs
 from clickstream_common.schema import FIELDS, PARTITION_KEYS
 
 TABLE = "bench_events"
-PREFIX = "bench-athena/events/"
+
+
+def prefix(rows: int) -> str:
+    """One S3 prefix per table size, so a --quick run never reads the full table's objects."""
+    return f"bench-athena/{rows}/events/"
+
+
 TARGET_SECONDS = 1.0
 OUT = REPO_ROOT / "build" / "bench" / "athena_api.json"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -67,14 +73,14 @@ def table_input(location: str) -> dict[str, Any]:
     }
 
 
-def upload(s3: Any, events_dir: Path, bucket: str) -> None:
+def upload(s3: Any, events_dir: Path, bucket: str, key_prefix: str) -> None:
     """Upload the table once (skipped when the same number of files is already there)."""
     files = sorted(events_dir.rglob("*.parquet"))
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=PREFIX).get("KeyCount", 0)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key_prefix).get("KeyCount", 0)
     if listed == len(files):
         return
     for path in files:
-        s3.upload_file(str(path), bucket, PREFIX + path.relative_to(events_dir).as_posix())
+        s3.upload_file(str(path), bucket, key_prefix + path.relative_to(events_dir).as_posix())
 
 
 def ensure_table(glue: Any, database: str, location: str) -> None:
@@ -119,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         REPO_ROOT / "build" / "bench" / f"athena-{args.rows}", args.rows, args.days, 2
     )
     s3, glue, athena = (localstack.client(s) for s in ("s3", "glue", "athena"))
-    location = f"s3://{bucket}/{PREFIX}"
-    upload(s3, events_dir, bucket)
+    location = f"s3://{bucket}/{prefix(args.rows)}"
+    upload(s3, events_dir, bucket, prefix(args.rows))
     ensure_table(glue, database, location)
     table = CatalogTable.from_glue(glue.get_table(DatabaseName=database, Name=TABLE)["Table"])
     results = {}

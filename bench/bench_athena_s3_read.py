@@ -1,7 +1,7 @@
 """Benchmark: how DuckDB should read Parquet from S3 - pyarrow's S3 filesystem or the httpfs extension.
 
 ``python -m bench.bench_athena_s3_read [--repeat 5]`` (needs ``make up`` and the table uploaded by
-``python -m bench.bench_athena_api``)
+``python -m bench.bench_athena_api`` with the same ``--rows``)
 
 The project pins ``duckdb`` (requirements/dev.txt); httpfs must be the same version, and offline it
 can only come from PyPI's ``duckdb-extension-httpfs`` (DuckDB's own INSTALL downloads it at run
@@ -27,7 +27,7 @@ import venv
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.bench_athena_api import PREFIX
+from bench.bench_athena_api import prefix
 from bench.bench_queries import REPO_ROOT
 from clickstream_common import localstack
 from clickstream_common.outputs import load_outputs
@@ -108,6 +108,9 @@ def ensure_venv(version: str) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--rows", type=int, default=1_000_000, help="table uploaded by bench_athena_api"
+    )
     ap.add_argument("--httpfs-version", default="1.5.5")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
@@ -121,7 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     python = ensure_venv(args.httpfs_version)
     bucket = str(load_outputs()["transformed_bucket"])
     child = subprocess.run(
-        [str(python), "-c", CHILD, localstack.endpoint(), bucket, PREFIX, str(args.repeat)],
+        [
+            str(python),
+            "-c",
+            CHILD,
+            localstack.endpoint(),
+            bucket,
+            prefix(args.rows),
+            str(args.repeat),
+        ],
         capture_output=True,
         text=True,
         check=False,
