@@ -4,6 +4,11 @@
 # scripts first). Host mode does the same in `scripts/stack.sh install`.
 set -euo pipefail
 /opt/code/localstack/.venv/bin/python -m pip install -q --no-deps --no-build-isolation /opt/clickstream-emulator
-# The Glue crawler reads Parquet footers with pyarrow; the image does not ship it. Same pin as
-# requirements/localstack-lock.txt (host mode), dev.txt and lambda.txt (tests/stack/test_glue_pins.py).
-/opt/code/localstack/.venv/bin/python -m pip install -q --only-binary=:all: pyarrow==26.0.1
+# The local Athena runs SQL with services/athena_local, and the Glue crawler reads Parquet footers, (mounted at /opt/clickstream-local) on the
+# duckdb/pyarrow/sqlglot versions pinned in requirements/dev.txt, as scripts/stack.py does in host mode.
+pins=$(grep -iE '^(duckdb|pyarrow|sqlglot)==' /opt/clickstream-local/requirements/dev.txt)
+# shellcheck disable=SC2086
+/opt/code/localstack/.venv/bin/python -m pip install -q --only-binary=:all: $pins
+# a copy, not -e: the mount is read-only and setuptools writes egg-info next to the sources
+cp -r /opt/clickstream-local /tmp/clickstream-local
+/opt/code/localstack/.venv/bin/python -m pip install -q --no-deps /tmp/clickstream-local

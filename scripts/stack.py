@@ -56,6 +56,10 @@ PLUGIN = ROOT / "emulator"
 RUNTIME_REQUIREMENTS = ROOT / "emulator" / "lambda-runtime-requirements.txt"
 PYTHON_VERSION_FILE = ROOT / ".python-version"
 FIND_PYTHON = ROOT / "scripts" / "python.sh"
+DEV_REQUIREMENTS = ROOT / "requirements" / "dev.txt"
+#: What the local Athena runs inside LocalStack (clickstream_emulator.athena -> athena_local),
+#: at the versions the project's tests use (pins read from requirements/dev.txt).
+ATHENA_ENGINE_PACKAGES = ("duckdb", "pyarrow", "sqlglot")
 
 LOCALSTACK_VERSION = "4.14.0"
 MIN_PYTHON = (3, 13)
@@ -128,6 +132,7 @@ def install_key(runtimes: list[str]) -> str:
     digest = hashlib.sha256()
     for path in (LOCK if LOCK.is_file() else PINS, PLUGIN / "pyproject.toml", RUNTIME_REQUIREMENTS):
         digest.update(path.read_bytes())
+    digest.update(" ".join(athena_engine_pins()).encode())
     digest.update(",".join(runtimes).encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()
@@ -149,6 +154,21 @@ def venv_version() -> tuple[int, int]:
     )
     major, minor = probe.stdout.split() if probe.returncode == 0 else ("0", "0")
     return int(major), int(minor)
+
+
+def athena_engine_pins() -> list[str]:
+    """``duckdb==X`` etc. exactly as requirements/dev.txt pins them (one source of versions)."""
+    pins = {}
+    for line in DEV_REQUIREMENTS.read_text().splitlines():
+        name, sep, _version = line.strip().partition("==")
+        if sep and name.lower() in ATHENA_ENGINE_PACKAGES:
+            pins[name.lower()] = line.strip()
+    missing = [name for name in ATHENA_ENGINE_PACKAGES if name not in pins]
+    if missing:
+        raise StackError(
+            f"{DEV_REQUIREMENTS} pins no {', '.join(missing)} (the local Athena needs them)"
+        )
+    return [pins[name] for name in ATHENA_ENGINE_PACKAGES]
 
 
 def pip(*args: str) -> None:
@@ -201,6 +221,9 @@ def install() -> None:
     else:
         pip(f"localstack-core=={LOCALSTACK_VERSION}", "-r", str(PINS))
     pip("--no-deps", "-e", str(PLUGIN))
+    # the local Athena's engine: athena_local + clickstream_common (this repo) and their libraries
+    pip("--only-binary=:all:", *athena_engine_pins())
+    pip("--no-deps", "-e", str(ROOT))
     RUNTIME_ROOT.mkdir(parents=True, exist_ok=True)
     (RUNTIME_ROOT / "aws-config").write_text("[default]\ns3 =\n    addressing_style = path\n")
     for name in runtimes:

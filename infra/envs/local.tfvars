@@ -5,8 +5,8 @@ aws_region  = "us-east-1"
 # `make destroy` must be able to remove buckets that hold data.
 force_destroy = true
 
-# Glue and Athena are served by our LocalStack extensions (emulator/): the same catalog as on AWS,
-# the events table defined by Terraform with partition projection (catalog_mode default).
+# Glue and Athena are served by our LocalStack extensions (emulator/): the same catalog as on AWS
+# (the events table with partition projection), the workgroup and named queries; Athena runs on DuckDB.
 enable_catalog = true
 
 # LocalStack writes one object per put batch immediately and ignores compression, so say what

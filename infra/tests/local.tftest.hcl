@@ -34,6 +34,14 @@ run "local_environment" {
   }
 
   assert {
+    condition = (
+      aws_athena_workgroup.this[0].configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this[0].configuration[0].bytes_scanned_cutoff_per_query == var.athena_bytes_scanned_cutoff
+    )
+    error_message = "the local workgroup enforces the same configuration and scan cutoff as on AWS"
+  }
+
+  assert {
     condition     = output.glue_database == "clickstream_pipeline_local_db" && output.table_name == "events" && aws_glue_catalog_table.events[0].name == output.table_name
     error_message = "the query runner reads the database/table names from the outputs"
   }

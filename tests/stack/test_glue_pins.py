@@ -1,7 +1,13 @@
-"""The local Glue crawler reads Parquet with the same pyarrow as the tests and the Lambda."""
+"""The local Glue crawler reads Parquet with the same pyarrow as the tests and the Lambda.
+
+LocalStack's venv gets pyarrow (with duckdb and sqlglot) at the versions pinned in
+requirements/dev.txt (scripts/stack.py ATHENA_ENGINE_PACKAGES, emulator/docker-boot.sh; see
+test_athena_engine_install.py); the Lambda zip pins it in requirements/lambda.txt.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -14,12 +20,16 @@ def _pyarrow_pin(path: Path) -> str:
     return pins[0]
 
 
-def test_pyarrow_is_pinned_once_and_identically_wherever_it_is_installed() -> None:
-    sources = [
-        ROOT / "requirements" / "dev.txt",
-        ROOT / "requirements" / "lambda.txt",
-        ROOT / "requirements" / "localstack-lock.txt",  # host-mode LocalStack (Glue crawler)
-        ROOT / "emulator" / "docker-boot.sh",  # Docker-mode LocalStack (Glue crawler)
-    ]
-    versions = {path.name: _pyarrow_pin(path) for path in sources}
+def test_lambda_and_tests_pin_the_same_pyarrow() -> None:
+    versions = {p: _pyarrow_pin(ROOT / "requirements" / p) for p in ("dev.txt", "lambda.txt")}
     assert len(set(versions.values())) == 1, versions
+
+
+def test_localstack_gets_pyarrow_from_the_dev_pins_only() -> None:
+    spec = importlib.util.spec_from_file_location("stack", ROOT / "scripts" / "stack.py")
+    assert spec is not None and spec.loader is not None
+    stack = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stack)
+    assert "pyarrow" in stack.ATHENA_ENGINE_PACKAGES
+    assert "pyarrow==" not in (ROOT / "requirements" / "localstack-lock.txt").read_text()
+    assert "pyarrow" in (ROOT / "emulator" / "docker-boot.sh").read_text()

@@ -1,13 +1,19 @@
-"""The local stand-in for the Glue catalog: DuckDB schema ``<glue_database>`` with view ``events``.
+"""A catalog table as a DuckDB view: schema ``<database>``, view ``<table>`` (``events``).
+
+What the view exposes - columns, Glue types, partition keys, which files belong to it - is a
+:class:`~athena_local.glue_table.CatalogTable`: read from Glue when a catalog answers, else the
+built-in table of the event contract. This module is the I/O: it lists the source's files and
+registers them in DuckDB.
 
 Two routes to the same view, chosen by the source:
 
 * a local directory -> DuckDB's own Parquet reader (``read_parquet`` with Hive partitioning):
   fastest, and its profile shows pruning (``Scanning Files: 1/30``);
-* S3 (LocalStack or AWS) -> a pyarrow dataset on ``pyarrow.fs.S3FileSystem`` registered in DuckDB.
+* S3 (LocalStack or AWS) -> a pyarrow dataset on ``pyarrow.fs.S3FileSystem`` registered in DuckDB,
+  one fragment per file of the table with its partition values as a guarantee expression.
   DuckDB's ``httpfs`` extension is downloaded at run time, which an offline machine cannot do;
   pyarrow ships S3 support in its wheel. DuckDB pushes ``year/month/day`` filters into the Arrow
-  scanner, which skips non-matching partitions before opening a file. The same route also reads a
+  scanner, which skips non-matching files before opening them. The same route also reads a
   local directory (``ArrowSource.local``), which the tests use to prove pruning without S3.
 
 Both routes present the table the way Glue catalogs it for Athena: data columns from the shared
@@ -19,6 +25,7 @@ pinned to UTC too, so nothing depends on the laptop's zone.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,15 +35,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from athena_local.glue_table import CatalogTable, sql_type, strip_scheme, table_files
 from athena_local.recording_fs import RecordingHandler, recording
 from clickstream_common.outputs import output
-from clickstream_common.schema import (
-    EVENTS_PREFIX,
-    FIELD_NAMES,
-    PARTITION_KEYS,
-    TABLE_NAME,
-    arrow_schema,
-)
+from clickstream_common.schema import EVENTS_PREFIX, PARTITION_KEYS
 
 #: The Hive layout under the table root: ``year=YYYY/month=MM/day=DD/<file>.parquet``.
 PARTITION_GLOB = "/".join(f"{key}=*" for key in PARTITION_KEYS) + "/*.parquet"
@@ -159,23 +161,37 @@ def partition_of(path: str) -> dict[str, str]:
     return values
 
 
-def list_data_files(source: Source) -> list[DataFile]:
-    """Every Parquet file of the table, sorted by path."""
+def source_location(source: Source) -> str:
+    """Where the source's files live, in the form its listing returns paths."""
+    return str(source.root) if isinstance(source, LocalDirSource) else source.base
+
+
+def default_table(source: Source, database: str = "") -> CatalogTable:
+    """The built-in ``events`` table (event contract, Hive folders) over the source."""
+    return CatalogTable.builtin(database, source_location(source))
+
+
+def source_for(table: CatalogTable, *, record: bool = False) -> ArrowSource:
+    """The Arrow source reading a catalog table's S3 location."""
+    bucket, _, prefix = strip_scheme(table.location).partition("/")
+    return ArrowSource.s3(bucket, prefix, record=record)
+
+
+def list_data_files(source: Source, table: CatalogTable | None = None) -> list[DataFile]:
+    """Every Parquet file of the table under the source, with its partition values, by path."""
+    table = table or default_table(source)
     if isinstance(source, LocalDirSource):
-        files = [
-            DataFile(str(p), partition_of(str(p)), p.stat().st_size)
-            for p in source.root.glob(PARTITION_GLOB)
-        ]
+        listing: Iterable[tuple[str, int]] = (
+            (str(p), p.stat().st_size) for p in source.root.glob("**/*.parquet")
+        )
     else:
         selector = pafs.FileSelector(source.base, recursive=True, allow_not_found=True)
-        files = [
-            DataFile(info.path, partition_of(info.path), info.size or 0)
+        listing = (
+            (info.path, info.size or 0)
             for info in source.filesystem.get_file_info(selector)
-            if info.type == pafs.FileType.File and info.path.endswith(".parquet")
-        ]
-    return sorted(
-        (f for f in files if set(f.partition) == set(PARTITION_KEYS)), key=lambda f: f.path
-    )
+            if info.type == pafs.FileType.File
+        )
+    return [DataFile(path, values, size) for path, values, size in table_files(table, listing)]
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -187,64 +203,101 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _partition_schema() -> pa.Schema:
-    return pa.schema([pa.field(key, pa.string()) for key in PARTITION_KEYS])
+def arrow_dataset(source: ArrowSource, table: CatalogTable, files: list[DataFile]) -> ds.Dataset:
+    """The table's files as one pyarrow dataset: Glue's data columns, then the partition keys.
 
-
-def arrow_dataset(source: ArrowSource) -> ds.Dataset:
-    """The table as a pyarrow dataset: shared schema plus string Hive partition columns."""
-    partitioning = ds.partitioning(_partition_schema(), flavor="hive")
-    schema = pa.unify_schemas([arrow_schema(), _partition_schema()])
-    return ds.dataset(
-        source.base,
+    Each file carries its partition values as an expression, so DuckDB's filters on partition
+    keys, pushed into the Arrow scanner, skip a file before opening it; the scanner fills the
+    partition columns from the same expressions.
+    """
+    partition_schema = table.partition_schema()
+    expressions = []
+    for f in files:
+        guarantee = ds.scalar(True)
+        for key in partition_schema:
+            value = pa.scalar(f.partition[key.name]).cast(key.type)
+            guarantee = guarantee & (ds.field(key.name) == ds.scalar(value))
+        expressions.append(guarantee)
+    return ds.FileSystemDataset.from_paths(
+        [f.path for f in files],
+        schema=pa.unify_schemas([table.data_schema(), partition_schema]),
+        format=ds.ParquetFileFormat(),
         filesystem=source.filesystem,
-        format="parquet",
-        partitioning=partitioning,
-        schema=schema,
+        partitions=expressions,
     )
 
 
-def _relation_sql(con: duckdb.DuckDBPyConnection, source: Source) -> str:
+def _relation_sql(
+    con: duckdb.DuckDBPyConnection, source: Source, table: CatalogTable, files: list[DataFile]
+) -> str:
     """The FROM clause that reads the source (registers the Arrow dataset when needed)."""
     if isinstance(source, LocalDirSource):
-        pattern = str(source.root / PARTITION_GLOB).replace("'", "''")
-        types = ", ".join(f"'{key}': VARCHAR" for key in PARTITION_KEYS)
+        if table.parameters.get("storage.location.template") or table.partitions is not None:
+            raise NoEventsError(
+                f"{source.label}: a local directory is read as Hive folders only; "
+                f"table {table.name} uses a location template or registered partitions"
+            )
+        glob = "/".join(f"{key}=*" for key in table.partition_names) + "/*.parquet"
+        pattern = str(source.root / glob).replace("'", "''")
+        types = ", ".join(f"'{key}': VARCHAR" for key in table.partition_names)
         return f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{types}}})"
-    con.register(_ARROW_VIEW_SOURCE, arrow_dataset(source))
-    return _ARROW_VIEW_SOURCE
+    name = f"{_ARROW_VIEW_SOURCE}_{table.database}_{table.name}"
+    con.register(name, arrow_dataset(source, table, files))
+    return name
 
 
-def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+def _select_list(con: duckdb.DuckDBPyConnection, relation: str, table: CatalogTable) -> str:
     """Glue's column order and types; a UTC instant becomes Athena's UTC wall-clock TIMESTAMP."""
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     types = {row[0]: row[1] for row in described}
     columns = []
-    for name in (*FIELD_NAMES, *PARTITION_KEYS):
+    for column in table.all_columns:
+        name = column.name
         if name not in types:
             raise NoEventsError(f"column {name!r} is missing from the Parquet files ({relation})")
         if types[name] == "TIMESTAMP WITH TIME ZONE":
-            columns.append(f"timezone('UTC', {name}) AS {name}")
+            columns.append(f'timezone(\'UTC\', "{name}") AS "{name}"')
         else:
-            columns.append(name)
+            columns.append(f'"{name}"')
     return ", ".join(columns)
 
 
-def attach_events(con: duckdb.DuckDBPyConnection, source: Source, database: str) -> list[DataFile]:
-    """Create schema ``database`` and view ``database.events`` over the source.
+def attach_table(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    table: CatalogTable,
+    *,
+    allow_empty: bool = False,
+) -> list[DataFile]:
+    """Create schema ``table.database`` and view ``<database>.<name>`` over the source.
 
     Returns the files found, so callers can report them; raises :class:`NoEventsError` when there
-    are none (DuckDB would fail later with a less helpful message).
+    are none (DuckDB would fail later with a less helpful message), unless ``allow_empty`` (Athena
+    answers an empty table with no rows: the API does the same).
     """
-    files = list_data_files(source)
+    files = list_data_files(source, table)
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.database}"')
+    view = f'"{table.database}"."{table.name}"'
     if not files:
-        raise NoEventsError(
-            f"no Parquet files under {source.label} (expected {PARTITION_GLOB}): "
-            "run the pipeline first (make up && make generate) or pass --source DIR"
+        if not allow_empty:
+            raise NoEventsError(
+                f"no Parquet files of table {table.name} under {source.label}: "
+                "run the pipeline first (make up && make generate) or pass --source DIR"
+            )
+        columns = ", ".join(
+            f'CAST(NULL AS {sql_type(c.type)}) AS "{c.name}"' for c in table.all_columns
         )
-    relation = _relation_sql(con, source)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} WHERE false")
+        return files
+    relation = _relation_sql(con, source, table, files)
     con.execute(
-        f"CREATE OR REPLACE VIEW {database}.{TABLE_NAME} AS "
-        f"SELECT {_select_list(con, relation)} FROM {relation}"
+        f"CREATE OR REPLACE VIEW {view} AS SELECT {_select_list(con, relation, table)} "
+        f"FROM {relation}"
     )
     return files
+
+
+def attach_events(con: duckdb.DuckDBPyConnection, source: Source, database: str) -> list[DataFile]:
+    """The built-in ``events`` table over the source as ``<database>.events`` (no catalog)."""
+    table = CatalogTable.builtin(database, source_location(source))
+    return attach_table(con, source, table)

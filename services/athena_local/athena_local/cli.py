@@ -18,11 +18,14 @@ from pathlib import Path
 
 from athena_local import format as fmt
 from athena_local import sql
-from athena_local.catalog import NoEventsError, parse_source
+from athena_local.catalog import NoEventsError, Source, parse_source, source_for
 from athena_local.dialect import DialectError
+from athena_local.glue_catalog import CatalogUnavailable, fetch_table
+from athena_local.glue_table import CatalogTable, UnsupportedTableError
 from athena_local.report import write_report
-from athena_local.runner import QueryResult, Runner
+from athena_local.runner import QueryResult, Runner, resolve_database
 from clickstream_common.outputs import OutputsNotFoundError
+from clickstream_common.schema import TABLE_NAME
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +85,25 @@ def _print_explain(runner: Runner, name: str) -> None:
     print()
 
 
+def open_table(
+    spec: str | None, database: str | None, record: bool = False
+) -> tuple[Source, CatalogTable | None]:
+    """The source, and the Glue table when the default S3 source has a catalog beside it.
+
+    A local directory (or an explicit ``s3://``) uses the built-in schema of the event contract.
+    """
+    source = parse_source(spec, record=record)
+    if spec not in (None, "", "s3"):
+        return source, None
+    db = resolve_database(database, source)
+    try:
+        table = fetch_table(db, TABLE_NAME)
+    except CatalogUnavailable as err:
+        print(f"clickstream-query: note: {err}; using the built-in schema", file=sys.stderr)
+        return source, None
+    return source_for(table, record=record), table
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list:
         for q in sql.list_queries():
@@ -91,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
         build_parser().print_usage(sys.stderr)
         print("clickstream-query: give a query NAME, --all or --list", file=sys.stderr)
         return 2
-    source = parse_source(args.source, record=args.explain)
-    with Runner.open(source, args.database) as runner:
+    source, table = open_table(args.source, args.database, record=args.explain)
+    with Runner.open(source, args.database, table=table) as runner:
         names = [args.name] if args.name else [q.name for q in sql.list_queries()]
         if args.explain:
             for name in names:
@@ -124,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         NoEventsError,
         OutputsNotFoundError,
         sql.QueryFileError,
+        UnsupportedTableError,
         OSError,
     ) as err:
         print(f"clickstream-query: error: {err}", file=sys.stderr)

@@ -14,7 +14,7 @@ footers is the edge (:func:`read_file_stats`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow.parquet as pq
@@ -71,10 +71,17 @@ def human_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def referenced_columns(expression: exp.Expr) -> tuple[str, ...]:
-    """Data columns of ``events`` the query reads (partition keys excluded: they are free)."""
+def referenced_columns(
+    expression: exp.Expr, data_columns: Sequence[str] = FIELD_NAMES
+) -> tuple[str, ...]:
+    """Data columns the query reads (partition keys excluded: they are free).
+
+    ``SELECT *`` (or ``t.*``) reads every data column; ``COUNT(*)`` reads none.
+    """
+    if any(isinstance(s.parent, exp.Select | exp.Column) for s in expression.find_all(exp.Star)):
+        return tuple(data_columns)
     names = {col.name for col in expression.find_all(exp.Column)}
-    return tuple(name for name in FIELD_NAMES if name in names)
+    return tuple(name for name in data_columns if name in names)
 
 
 def _conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
@@ -87,7 +94,9 @@ def _conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
     return [node]
 
 
-def partition_filter(expression: exp.Expr) -> dict[str, set[str]]:
+def partition_filter(
+    expression: exp.Expr, partition_keys: Sequence[str] = PARTITION_KEYS
+) -> dict[str, set[str]]:
     """Allowed values per partition key from top-level ``AND``-ed ``key = 'v'`` / ``IN`` terms.
 
     Anything else (``OR``, functions of the key) is ignored, which can only over-estimate.
@@ -103,7 +112,7 @@ def partition_filter(expression: exp.Expr) -> dict[str, set[str]]:
             column, values = term.this, list(term.expressions)
         else:
             continue
-        if not isinstance(column, exp.Column) or column.name not in PARTITION_KEYS:
+        if not isinstance(column, exp.Column) or column.name not in partition_keys:
             continue
         if not all(isinstance(v, exp.Literal) and v.is_string for v in values):
             continue
@@ -122,11 +131,16 @@ def billed(bytes_scanned: int) -> int:
     return max(MINIMUM_BILLED_BYTES, math.ceil(bytes_scanned / MB) * MB)
 
 
-def estimate(athena_sql: str, stats: Iterable[FileStats]) -> CostEstimate:
+def estimate(
+    athena_sql: str,
+    stats: Iterable[FileStats],
+    data_columns: Sequence[str] = FIELD_NAMES,
+    partition_keys: Sequence[str] = PARTITION_KEYS,
+) -> CostEstimate:
     """The estimated Athena scan and cost of one query over files with the given stats."""
     expression = parse_athena(athena_sql)
-    columns = referenced_columns(expression)
-    allowed = partition_filter(expression)
+    columns = referenced_columns(expression, data_columns)
+    allowed = partition_filter(expression, partition_keys)
     all_stats = list(stats)
     read = [s for s in all_stats if file_selected(s.partition, allowed)]
     scanned = sum(s.column_bytes.get(c, 0) for s in read for c in columns)

@@ -80,24 +80,40 @@ def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expr:
     return statements[0]
 
 
-def _schema(database: str) -> dict[str, object]:
+#: ``{database: {table: {column: SQL type}}}``: what sqlglot resolves columns against.
+Schema = dict[str, dict[str, dict[str, str]]]
+
+
+def _untyped(schema: Schema) -> dict[str, object]:
+    """sqlglot annotates its schema argument as ``dict[str, object]`` (dict is invariant)."""
+    return dict(schema)
+
+
+def _schema(database: str) -> Schema:
     return {database: {TABLE_NAME: EVENTS_COLUMNS}}
 
 
-def _typed(expression: exp.Expr, database: str, origin: str) -> exp.Expr:
-    """Qualify columns against the events schema and annotate types (raises on unknown columns)."""
-    schema = _schema(database)
+def _typed(
+    expression: exp.Expr, database: str, origin: str, schema: Schema | None = None
+) -> exp.Expr:
+    """Qualify columns against the schema and annotate types (raises on unknown columns).
+
+    Unqualified tables are qualified with ``database`` (Athena's query execution context).
+    """
+    schema = schema or _schema(database)
     try:
         qualified = qualify(
             expression.copy(),
-            schema=schema,
+            db=database,
+            schema=_untyped(schema),
             dialect=READ_DIALECT,
             quote_identifiers=False,
             identify=False,
         )
     except OptimizeError as err:
-        raise DialectError(f"{origin}: {err} (columns of {TABLE_NAME}: see schema.py)") from err
-    return annotate_types(qualified, schema=schema, dialect=READ_DIALECT)
+        tables = ", ".join(f"{db}.{t}" for db, ts in schema.items() for t in ts)
+        raise DialectError(f"{origin}: {err} (tables: {tables})") from err
+    return annotate_types(qualified, schema=_untyped(schema), dialect=READ_DIALECT)
 
 
 def _is_text(node: exp.Expr) -> bool:
@@ -172,10 +188,16 @@ def _athena_output_names(typed: exp.Expr) -> None:
                 item.set("alias", exp.to_identifier(f"_col{match.group(1)}"))
 
 
-def to_duckdb(sql: str, database: str, origin: str = "<sql>") -> Translation:
-    """Translate one Athena query on ``<database>.events`` into DuckDB SQL (see module docstring)."""
+def to_duckdb(
+    sql: str, database: str, origin: str = "<sql>", schema: Schema | None = None
+) -> Translation:
+    """Translate one Athena query into DuckDB SQL (see module docstring).
+
+    ``schema`` holds the catalog tables the query may read (default: the built-in
+    ``<database>.events``).
+    """
     parsed = parse_athena(sql, origin)
-    typed = _typed(parsed, database, origin)
+    typed = _typed(parsed, database, origin, schema)
     errors = athena_type_errors(typed)
     if errors:
         raise DialectError(f"{origin}: " + "; ".join(errors))

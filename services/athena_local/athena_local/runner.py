@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from athena_local import catalog, cost, dialect, sql
 from athena_local.catalog import ArrowSource, DataFile, Source
+from athena_local.glue_table import CatalogTable
 from clickstream_common.outputs import OutputsNotFoundError, output
 
 #: Used only when no Terraform outputs exist and the source is a local directory.
@@ -77,28 +78,44 @@ class Runner:
         source: Source,
         database: str,
         files: list[DataFile],
+        table: CatalogTable | None = None,
     ) -> None:
         self.con = con
         self.source = source
         self.database = database
         self.files = files
+        self.table = table or catalog.default_table(source, database)
 
     @classmethod
     def open(
-        cls, source: Source, database: str | None = None, threads: int | None = None
+        cls,
+        source: Source,
+        database: str | None = None,
+        threads: int | None = None,
+        table: CatalogTable | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> Runner:
-        """Connect, attach ``<database>.events`` over ``source``.
+        """Connect, attach ``<database>.<table>`` over ``source``.
+
+        ``table`` is the Glue table (:mod:`athena_local.glue_table`); without one, the built-in
+        ``events`` table of the event contract over the source's Hive folders.
 
         A recording source is read by a Python filesystem handler, which Arrow's I/O threads call
         back into under the GIL while DuckDB's scan threads also take it (to check for signals):
         with several DuckDB threads that can deadlock, so a recorded run uses one thread.
         """
-        db = resolve_database(database, source)
+        db = table.database if table else resolve_database(database, source)
+        table = table or catalog.default_table(source, db)
         if threads is None and isinstance(source, ArrowSource) and source.recorder is not None:
             threads = 1
         con = catalog.connect(threads)
-        files = catalog.attach_events(con, source, db)
-        return cls(con, source, db, files)
+        try:
+            files = catalog.attach_table(con, source, table, allow_empty=allow_empty)
+        except BaseException:
+            con.close()
+            raise
+        return cls(con, source, db, files, table)
 
     def close(self) -> None:
         self.con.close()
@@ -121,12 +138,26 @@ class Runner:
         """Render and translate one query (by name or file)."""
         q = query if isinstance(query, sql.QueryFile) else sql.load_query(query)
         rendered = q.render(self.database)
-        return q, dialect.to_duckdb(rendered, self.database, origin=str(q.path))
+        return q, self.translate_sql(rendered, origin=str(q.path))
+
+    def translate_sql(self, athena_sql: str, origin: str = "<sql>") -> dialect.Translation:
+        """Translate Athena SQL over this runner's table."""
+        schema = {self.table.database: {self.table.name: self.table.sql_types()}}
+        return dialect.to_duckdb(athena_sql, self.database, origin=origin, schema=schema)
+
+    def estimate(self, translation: dialect.Translation) -> cost.CostEstimate:
+        """Athena's scan and bill for a translated query, from the Parquet footers."""
+        return cost.estimate(
+            translation.athena_sql,
+            self.file_stats,
+            self.table.column_names,
+            self.table.partition_names,
+        )
 
     def run(self, query: sql.QueryFile | str, with_cost: bool = True) -> QueryResult:
         """Execute one query; the result is an Arrow table."""
         q, translation = self.translate(query)
-        estimate = cost.estimate(translation.athena_sql, self.file_stats) if with_cost else None
+        estimate = self.estimate(translation) if with_cost else None
         started = time.perf_counter()
         table = self.con.sql(translation.duckdb_sql).to_arrow_table()
         seconds = time.perf_counter() - started
