@@ -40,7 +40,7 @@ def _make_up(path: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_make_up_without_terraform_names_it_and_starts_nothing(tmp_path: Path) -> None:
-    proc = _make_up(_path_with(tmp_path, "python3.13", "python3.12"), tmp_path)
+    proc = _make_up(_path_with(tmp_path, "python3.13"), tmp_path)
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if "missing prerequisite" in line]
     assert len(errors) == 1 and "terraform not found on PATH" in errors[0], proc.stderr
@@ -53,6 +53,17 @@ def test_missing_pythons_are_each_named(tmp_path: Path) -> None:
     proc = _make_up(_path_with(tmp_path, "terraform"), tmp_path)
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if "missing prerequisite" in line]
-    assert any("Python >= 3.13" in e for e in errors), proc.stderr
-    assert any("Python 3.12" in e and "python3.12" in e for e in errors), proc.stderr
+    assert len(errors) == 1, proc.stderr  # the one Python (.python-version) is named once
+    assert "Python 3.13 not found" in errors[0] and "python3.13" in errors[0], proc.stderr
     assert not any("terraform" in e for e in errors)
+
+
+def test_an_extra_lambda_runtime_python_is_named(tmp_path: Path) -> None:
+    path = _path_with(tmp_path, "terraform", "python3.13")
+    env = {"PATH": path, "HOME": str(tmp_path), "LAMBDA_PYTHON_RUNTIMES": "python3.13,python3.9"}
+    proc = subprocess.run(
+        [str(REPO / "scripts" / "prereqs.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("missing prerequisite") == 1, proc.stderr
+    assert "Python 3.9 not found" in proc.stderr
