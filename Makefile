@@ -56,7 +56,16 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the loc
 # ---------------------------------------------------------------- local stack
 .PHONY: up
 up: venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
+	@$(PY) scripts/hot_reload.py off
 	@echo "stack is up: outputs in .local/outputs.json"
+
+.PHONY: dev
+dev: ## `up`, then the Lambda runs services/transformer + common from this checkout (hot reload)
+ifeq ($(STACK_MODE),docker)
+	@echo "error: hot reload needs the host-mode stack (STACK_MODE=host make dev)" >&2; exit 1
+endif
+	@$(MAKE) up
+	@$(PY) scripts/hot_reload.py on
 
 .PHONY: start
 start: venv
