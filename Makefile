@@ -133,6 +133,14 @@ query: venv ## Run one query on the local Parquet: make query Q=top_pages
 queries: venv ## Run all five queries
 	$(VENV)/bin/clickstream-query --all
 
+.PHONY: sql
+sql: venv ## Ad-hoc Athena SQL on the events view: make sql SQL="SELECT count(*) AS n FROM events"
+	$(VENV)/bin/clickstream-query --sql "$(SQL)"
+
+.PHONY: shell
+shell: venv ## Interactive SQL prompt with <database>.events defined (Athena dialect guard + cost)
+	@$(VENV)/bin/clickstream-query --shell
+
 .PHONY: report
 report: venv ## Render the five query results as an HTML report (build/report/index.html)
 	$(VENV)/bin/clickstream-query --all --report build/report/index.html
