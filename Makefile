@@ -54,10 +54,19 @@ $(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
 venv: $(VENV)/.stamp ## Create the project virtualenv (Python 3.12) from the lock files
 
 # ---------------------------------------------------------------- local stack
+LAMBDA_ZIP     := build/lambda/transformer.zip
+LAMBDA_SOURCES := $(shell find services/transformer services/common -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+# What the last local apply was made from; a LocalStack restart rewrites its pid file (no state kept).
+TF_STAMP       := .local/terraform/applied-$(LOCALSTACK_PORT).stamp
+TF_INPUTS      := $(wildcard infra/*.tf infra/envs/local.tfvars queries/*.sql .local/localstack/localstack.pid)
+
 .PHONY: up
-up: venv start build deploy ## Start LocalStack, build the Lambda, apply the Terraform (idempotent)
+up: venv ## Start LocalStack, build the Lambda, apply the Terraform (independent steps in parallel; idempotent)
+	@$(PY) scripts/run_steps.py --title up \
+	  "localstack=$(MAKE) start" "lambda zip=$(MAKE) build" "terraform init=$(MAKE) -q deploy-if-changed || $(TF) init-local" \
+	  then "terraform apply=$(MAKE) deploy-if-changed"
 	@$(PY) scripts/hot_reload.py off
-	@echo "stack is up: outputs in .local/outputs.json"
+	@echo "stack is up: outputs in .local/outputs.json (step logs in .local/steps/)"
 
 .PHONY: dev
 dev: ## `up`, then the Lambda runs services/transformer + common from this checkout (hot reload)
@@ -84,18 +93,39 @@ else
 	$(STACK) stop
 endif
 	$(TF) reset-local
+	rm -f $(TF_STAMP)
 
 .PHONY: build
-build: venv ## Build the Lambda deployment zip (build/lambda/transformer.zip)
+build: venv $(LAMBDA_ZIP) ## Build the Lambda deployment zip (build/lambda/transformer.zip) if its sources changed
+
+$(LAMBDA_ZIP): $(LAMBDA_SOURCES) requirements/lambda.txt scripts/build_lambda.py
 	$(PY) scripts/build_lambda.py
 
 .PHONY: deploy
 deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/local.tfvars)
 	$(TF) apply-local
+	@mkdir -p $(dir $(TF_STAMP)) && touch $(TF_STAMP)
+
+# `make up`'s apply: skipped when nothing it depends on changed since the last local apply (the
+# Terraform files and tfvars, the zip, the queries, the LocalStack process); `make deploy` always applies.
+.PHONY: deploy-if-changed
+ifeq ($(STACK_MODE),docker)
+deploy-if-changed: deploy
+else
+deploy-if-changed: $(TF_STAMP)
+
+$(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
+	$(TF) apply-local
+	@mkdir -p $(dir $@) && touch $@
+endif
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: destroy
 destroy: venv ## Destroy the local deployment (buckets are force-destroyed locally)
 	$(TF) destroy-local
+	rm -f $(TF_STAMP)
 
 .PHONY: outputs
 outputs: venv ## Write `terraform output -json` to .local/outputs.json
