@@ -61,11 +61,14 @@ TF_STAMP       := .local/terraform/applied-$(LOCALSTACK_PORT).stamp
 TF_INPUTS      := $(wildcard infra/*.tf infra/envs/local.tfvars queries/*.sql .local/localstack/localstack.pid)
 
 .PHONY: up
-up: venv ## Start LocalStack, build the Lambda, apply the Terraform (independent steps in parallel; idempotent)
-	@$(PY) scripts/run_steps.py --title up \
-	  "localstack=$(MAKE) start" "lambda zip=$(MAKE) build" "terraform init=$(MAKE) -q deploy-if-changed || $(TF) init-local" \
-	  then "terraform apply=$(MAKE) deploy-if-changed"
-	@$(PY) scripts/hot_reload.py off
+up: ## Start LocalStack, build the Lambda, apply the Terraform (independent steps overlap; idempotent)
+	@python3 scripts/run_steps.py --title up \
+	  "python venv=$(MAKE) venv" \
+	  "localstack=$(MAKE) start" \
+	  "lambda zip<python venv=$(MAKE) build" \
+	  "terraform init<python venv=$(MAKE) -q deploy-if-changed || $(TF) init-local" \
+	  "terraform apply<localstack,lambda zip,terraform init=$(MAKE) deploy-if-changed"
+	@python3 scripts/hot_reload.py off
 	@echo "stack is up: outputs in .local/outputs.json (step logs in .local/steps/)"
 
 .PHONY: dev
@@ -74,10 +77,10 @@ ifeq ($(STACK_MODE),docker)
 	@echo "error: hot reload needs the host-mode stack (STACK_MODE=host make dev)" >&2; exit 1
 endif
 	@$(MAKE) up
-	@$(PY) scripts/hot_reload.py on
+	@python3 scripts/hot_reload.py on
 
 .PHONY: start
-start: venv
+start: # no venv needed: LocalStack has its own (scripts/stack.sh install), so both install at once
 ifeq ($(STACK_MODE),docker)
 	docker compose up -d --wait
 else
@@ -96,10 +99,15 @@ endif
 	rm -f $(TF_STAMP)
 
 .PHONY: build
-build: venv $(LAMBDA_ZIP) ## Build the Lambda deployment zip (build/lambda/transformer.zip) if its sources changed
+build: venv build/lambda/.built ## Build the Lambda deployment zip (build/lambda/transformer.zip) if its sources changed
 
-$(LAMBDA_ZIP): $(LAMBDA_SOURCES) requirements/lambda.txt scripts/build_lambda.py
+# The zip is reproducible and rewritten only when its bytes change: an edit that changes nothing
+# in it (or an edit undone) leaves it, and so the deployment, alone.
+build/lambda/.built: $(LAMBDA_SOURCES) requirements/lambda.txt scripts/build_lambda.py
 	$(PY) scripts/build_lambda.py
+	@touch $@
+
+$(LAMBDA_ZIP): build/lambda/.built
 
 .PHONY: deploy
 deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/local.tfvars)
