@@ -45,7 +45,7 @@ $(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml
 	@py=$$(command -v python3.12 || command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python 2>/dev/null | head -1); \
 	  [ -n "$$py" ] || { echo "error: Python >= 3.12 not found (pyenv install 3.12, or put python3.12 on PATH)"; exit 1; }; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements/dev.txt
+	$(PY) -m pip install -q --no-compile -r requirements/dev.txt  # modules compile on first import: a 2x faster install
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -m pip install -q --no-deps -e emulator  # pure parts of the LocalStack extensions, for unit tests
 	@touch $@
