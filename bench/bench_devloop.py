@@ -132,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", default="HEAD", help="commit to clone for the fresh run")
     ap.add_argument("--baseline-ref", help="also time a fresh-clone `make demo` of this commit")
     ap.add_argument("--keep", action="store_true", help="keep the clones (for debugging)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: one warm `make up`, no clone")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.warm_runs, args.skip_fresh = 1, True
 
     if not args.skip_warm:
         print("warm `make up` (stack up, nothing changed) vs a no-change `terraform apply`:")

@@ -12,8 +12,14 @@ import sys
 
 from clickstream_common import localstack
 
-BENCHES = ("bench_transformer", "bench_generator", "bench_queries", "bench_freshness")
-NEEDS_STACK = {"bench_freshness"}
+BENCHES = (
+    "bench_transformer",
+    "bench_generator",
+    "bench_queries",
+    "bench_freshness",
+    "bench_devloop",
+)
+NEEDS_STACK = {"bench_freshness", "bench_devloop"}
 
 
 def main(argv: list[str] | None = None) -> int:
