@@ -9,6 +9,9 @@
   sees. Per-step times come from `make up`'s progress lines. Afterwards `make down` in the clone
   and the clone is removed. ``--baseline-ref REF`` runs the same on another commit in the same
   run (e.g. the commit before a change), for a comparison on equal terms.
+* **second `make demo`** in the same clone after `make down`: the virtualenvs are installed, the
+  stack is down - LocalStack's start, the apply, the events and the queries, without the installs
+  (which dominate the first run on a busy machine and are the same work before and after).
 
 The edit -> next-object time of `make dev` is measured by tests/e2e/test_dev_loop.py.
 
@@ -44,6 +47,7 @@ class FreshRun:
     ref: str
     total_s: float = 0.0
     up_s: float = 0.0
+    second_s: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
     ok: bool = False
     tail: str = ""
@@ -114,6 +118,9 @@ def fresh_demo(ref: str, keep: bool) -> FreshRun:
                     run.steps[match["name"]] = float(match["s"])
             run.ok = proc.wait() == 0
         run.total_s = time.perf_counter() - started
+        if run.ok:
+            _make("down", clone, env, timeout=300)
+            run.second_s = _make("demo", clone, env)
     finally:
         run.tail = "\n".join(lines[-15:])
         subprocess.run(["make", "down"], cwd=clone, env=env, capture_output=True, timeout=300)
@@ -161,10 +168,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make demo failed; last lines:\n{run.tail}", file=sys.stderr)
         steps = ", ".join(f"{name} {s:.0f}s" for name, s in run.steps.items()) or "-"
         met = "yes" if run.ok and run.total_s <= TARGET_FRESH_DEMO_S else "NO"
-        rows.append([f"{label} {sha}", run.total_s, run.up_s, run.total_s - run.up_s, met])
+        rows.append(
+            [f"{label} {sha}", run.total_s, run.up_s, run.total_s - run.up_s, met, run.second_s]
+        )
         print(f"  make up steps: {steps}")
     print()
-    headers = ["fresh-clone make demo", "total s", "make up s", "events+queries s", "<= 75 s"]
+    headers = [
+        "fresh-clone make demo",
+        "total s",
+        "make up s",
+        "events+queries s",
+        "<= 75 s",
+        "2nd demo s",
+    ]
     print(render_table(headers, rows))
     return 1 if failed else 0
 
