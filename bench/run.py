@@ -18,8 +18,9 @@ BENCHES = (
     "bench_queries",
     "bench_freshness",
     "bench_athena_api",
+    "bench_devloop",
 )
-NEEDS_STACK = {"bench_freshness", "bench_athena_api"}
+NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_devloop"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -147,7 +147,7 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "SendFailedEvents"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.transformer_failures.arn]
+    resources = [local.failure_queue_arn]
   }
 
   dynamic "statement" {

@@ -72,7 +72,11 @@ locals {
 
   use_kms = var.kms_key_arn != ""
 
-  function_name           = "${local.name_prefix}-transformer"
+  function_name      = "${local.name_prefix}-transformer"
+  failure_queue_name = "${local.function_name}-failures"
+  # Known before the queue exists, so the Lambda's role (and with it the function) does not wait
+  # for the queue's creation, which the AWS provider holds ~25 s for attribute propagation.
+  failure_queue_arn       = "arn:${local.partition}:sqs:${var.aws_region}:${local.account_id}:${local.failure_queue_name}"
   lambda_log_group_name   = "/aws/lambda/${local.function_name}"
   firehose_name           = "${local.name_prefix}-events"
   firehose_log_group_name = "/aws/kinesisfirehose/${local.firehose_name}"

@@ -60,7 +60,8 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = aws_s3_bucket.this
+  # s3_lifecycle_rules = false only in envs/local.tfvars (see the variable for why)
+  for_each = var.s3_lifecycle_rules ? aws_s3_bucket.this : {}
 
   bucket = each.value.id
 

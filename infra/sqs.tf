@@ -2,8 +2,11 @@
 # land here with the original S3 event, so no raw object is silently lost; replay from here.
 
 resource "aws_sqs_queue" "transformer_failures" {
-  name                      = "${local.function_name}-failures"
+  name                      = local.failure_queue_name
   message_retention_seconds = var.failure_queue_retention_seconds
+  # The policy is set with the queue, not as an aws_sqs_queue_policy: the provider waits ~25 s
+  # for each to propagate, and one after the other they were the longest path of an apply.
+  policy = data.aws_iam_policy_document.failure_queue_tls_only.json
 
   sqs_managed_sse_enabled           = local.use_kms ? null : true
   kms_master_key_id                 = local.use_kms ? var.kms_key_arn : null
@@ -15,7 +18,7 @@ data "aws_iam_policy_document" "failure_queue_tls_only" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.transformer_failures.arn]
+    resources = [local.failure_queue_arn]
 
     principals {
       type        = "*"
@@ -30,7 +33,12 @@ data "aws_iam_policy_document" "failure_queue_tls_only" {
   }
 }
 
-resource "aws_sqs_queue_policy" "transformer_failures" {
-  queue_url = aws_sqs_queue.transformer_failures.id
-  policy    = data.aws_iam_policy_document.failure_queue_tls_only.json
+# Earlier versions managed the policy as a separate resource: forget it without deleting the
+# policy, which the queue now carries itself.
+removed {
+  from = aws_sqs_queue_policy.transformer_failures
+
+  lifecycle {
+    destroy = false
+  }
 }

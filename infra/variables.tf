@@ -90,6 +90,12 @@ variable "athena_results_expiration_days" {
   }
 }
 
+variable "s3_lifecycle_rules" {
+  description = "Deploy the buckets' lifecycle rules (expiry, noncurrent versions, aborted uploads). Off only for LocalStack: it does not run lifecycle rules, and the AWS provider waits a fixed ~55 s after writing each configuration (10 s, then 10 identical reads 5 s apart, to ride out S3's eventual consistency)."
+  type        = bool
+  default     = true
+}
+
 variable "abort_incomplete_multipart_days" {
   description = "Days after which incomplete multipart uploads are aborted (they cost storage, invisibly)."
   type        = number

@@ -2,7 +2,7 @@
 # The AWS provider constraint accepts 5.100.0, the version in the offline mirror (/opt/tf-plugins)
 # that scripts/tf.sh points Terraform at; anywhere else the registry serves the newest 5.x.
 terraform {
-  required_version = ">= 1.7.0" # mock_provider in infra/tests needs 1.7
+  required_version = ">= 1.7.0" # mock_provider in infra/tests and `removed` blocks (sqs.tf)
 
   required_providers {
     aws = {

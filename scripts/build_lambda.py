@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import filecmp
 import hashlib
 import os
 import py_compile
@@ -351,6 +352,9 @@ def write_zip(staging: Path, out: Path) -> None:
             info.create_system = 3  # Unix, so the permissions above are honoured
             with path.open("rb") as src, zf.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+    if out.is_file() and filecmp.cmp(tmp, out, shallow=False):
+        tmp.unlink()  # same bytes: keep the old file and its mtime, so `make up` skips the apply
+        return
     tmp.replace(out)
 
 

@@ -172,7 +172,9 @@ def athena_engine_pins() -> list[str]:
 
 
 def pip(*args: str) -> None:
-    subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", *args], check=True)
+    # --no-compile: byte-compiling every module of botocore/moto/localstack took more than half
+    # of the install; Python compiles what LocalStack imports on first use instead.
+    subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", "--no-compile", *args], check=True)
 
 
 def install_runtime(name: str) -> None:

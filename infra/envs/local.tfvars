@@ -5,6 +5,11 @@ aws_region  = "us-east-1"
 # `make destroy` must be able to remove buckets that hold data.
 force_destroy = true
 
+# LocalStack does not run lifecycle rules, and the AWS provider spends a fixed ~55 s waiting for
+# each configuration to read back 10 times in a row: the longest step of a fresh `make up`.
+# envs/dev.tfvars keeps them (asserted in tests/aws_dev.tftest.hcl).
+s3_lifecycle_rules = false
+
 # Glue and Athena are served by our LocalStack extensions (emulator/): the same catalog as on AWS
 # (the events table with partition projection), the workgroup and named queries; Athena runs on DuckDB.
 enable_catalog = true

@@ -92,6 +92,19 @@ run "dev_environment" {
   }
 
   assert {
+    condition = (
+      aws_sqs_queue.transformer_failures.policy == data.aws_iam_policy_document.failure_queue_tls_only.json &&
+      anytrue([for s in data.aws_iam_policy_document.failure_queue_tls_only.statement : s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "aws:SecureTransport" && c.values == tolist(["false"])])])
+    )
+    error_message = "the failure queue must carry its TLS-only policy"
+  }
+
+  assert {
+    condition     = var.s3_lifecycle_rules && length(aws_s3_bucket_lifecycle_configuration.this) == length(aws_s3_bucket.this)
+    error_message = "on AWS every bucket has its lifecycle rules"
+  }
+
+  assert {
     condition     = aws_s3_bucket_versioning.this["raw"].versioning_configuration[0].status == "Enabled" && aws_s3_bucket_versioning.this["athena_results"].versioning_configuration[0].status == "Suspended"
     error_message = "raw data is versioned, disposable Athena results are not"
   }

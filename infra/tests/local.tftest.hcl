@@ -47,6 +47,11 @@ run "local_environment" {
   }
 
   assert {
+    condition     = length(aws_s3_bucket_lifecycle_configuration.this) == 0
+    error_message = "no lifecycle rules locally: LocalStack does not run them and the provider waits ~55 s on each"
+  }
+
+  assert {
     condition     = alltrue([for b in aws_s3_bucket.this : b.force_destroy])
     error_message = "local buckets must be force-destroyable so `make destroy` works"
   }

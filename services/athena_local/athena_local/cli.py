@@ -6,6 +6,8 @@ Examples::
     clickstream-query --all --format csv
     clickstream-query user_sessions --source build/events --explain
     clickstream-query --all --report build/report/index.html
+    clickstream-query --sql "SELECT count(*) AS n FROM events"   # ad-hoc SQL (or a .sql path, or -)
+    clickstream-query --shell                                      # interactive prompt (make shell)
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
+from athena_local import adhoc, shell, sql
 from athena_local import format as fmt
-from athena_local import sql
 from athena_local.catalog import NoEventsError, Source, parse_source, source_for
 from athena_local.dialect import DialectError
 from athena_local.glue_catalog import CatalogUnavailable, fetch_table
@@ -38,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("name", nargs="?", help="query name (file stem in queries/)")
     target.add_argument("--all", action="store_true", help="run every query")
     target.add_argument("--list", action="store_true", help="list the queries and exit")
+    target.add_argument(
+        "--sql",
+        metavar="SQL",
+        help="ad-hoc Athena SQL on events / <database>.events: the query text, a path to a "
+        '.sql file, or - for stdin (e.g. --sql "SELECT count(*) AS n FROM events")',
+    )
+    target.add_argument(
+        "--shell", action="store_true", help="interactive SQL prompt with the view defined"
+    )
     parser.add_argument("--format", choices=fmt.FORMATS, default="table")
     parser.add_argument(
         "--source",
@@ -68,15 +81,16 @@ def _print_result(result: QueryResult, output_format: str) -> None:
         print(f"{result.name}: {footer}", file=sys.stderr)
 
 
-def _print_explain(runner: Runner, name: str) -> None:
-    _, translation = runner.translate(name)
+def _print_explain(runner: Runner, query: str | sql.QueryFile) -> None:
+    _, translation = runner.translate(query)
+    name = query.name if isinstance(query, sql.QueryFile) else query
     print(f"-- {name}: DuckDB SQL (translated from Athena)")
     print(translation.duckdb_sql)
     for warning in translation.warnings:
         print(f"-- warning: {warning}")
-    print(runner.plan(name))
+    print(runner.plan(query))
     try:
-        evidence = runner.scan_evidence(name)
+        evidence = runner.scan_evidence(query)
     except ValueError:
         return
     print(f"-- files read: {evidence.files_read_count}/{evidence.files_total}")
@@ -109,13 +123,22 @@ def run(args: argparse.Namespace) -> int:
         for q in sql.list_queries():
             print(f"{q.name:22} {q.description}")
         return 0
-    if not args.name and not args.all and not args.report:
+    if not args.name and not args.all and not args.report and not args.sql and not args.shell:
         build_parser().print_usage(sys.stderr)
-        print("clickstream-query: give a query NAME, --all or --list", file=sys.stderr)
+        print(
+            "clickstream-query: give a query NAME, --all, --sql, --shell or --list", file=sys.stderr
+        )
         return 2
+    text, origin = adhoc.read_sql(args.sql) if args.sql else ("", "")
     source, table = open_table(args.source, args.database, record=args.explain)
     with Runner.open(source, args.database, table=table) as runner:
-        names = [args.name] if args.name else [q.name for q in sql.list_queries()]
+        if args.shell:
+            return shell.run(runner, with_cost=not args.no_cost)
+        names: list[str | sql.QueryFile]
+        if args.sql:
+            names = [adhoc.query_file(text, runner.database, origin)]
+        else:
+            names = [args.name] if args.name else [q.name for q in sql.list_queries()]
         if args.explain:
             for name in names:
                 _print_explain(runner, name)
@@ -148,8 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sql.QueryFileError,
         UnsupportedTableError,
         OSError,
+        duckdb.Error,
     ) as err:
-        print(f"clickstream-query: error: {err}", file=sys.stderr)
+        print(f"clickstream-query: error: {adhoc.one_line(err)}", file=sys.stderr)
         return 1
 
 

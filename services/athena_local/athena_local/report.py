@@ -19,8 +19,13 @@ from athena_local.runner import QueryResult
 
 MAX_BARS = 25
 BAR_HEIGHT = 22
-LABEL_WIDTH = 260
-CHART_WIDTH = 760
+#: Width budget of one label character at 12 px: DejaVu Sans digits (0.636 em, the widest of the
+#: usual fallback fonts), so a label measured with it never runs past the chart's left edge.
+CHAR_WIDTH = 7.7
+MIN_LABEL_WIDTH = 60
+MAX_LABEL_WIDTH = 460
+PLOT_WIDTH = 420
+VALUE_WIDTH = 80
 PALETTE = ("#2563eb", "#0891b2", "#7c3aed", "#db2777", "#ea580c")
 
 _CSS = """
@@ -33,6 +38,7 @@ h2{font-size:1.15rem;margin:.1rem 0 .3rem}
 .what{margin:0 0 .75rem;color:#374151}
 .cost{font-size:.85rem;color:#065f46;background:#ecfdf5;border-radius:4px;padding:.3rem .5rem;
 display:inline-block;margin:.5rem 0}
+svg{max-width:100%;height:auto}
 svg text{font-size:12px;font-family:inherit}
 pre{background:#f9fafb;padding:.6rem;border-radius:4px;overflow-x:auto;font-size:12px}
 table{border-collapse:collapse;font-size:12px}
@@ -62,30 +68,47 @@ def chart_series(table: pa.Table) -> tuple[list[str], list[float]]:
 
 
 def bar_chart_svg(labels: Sequence[str], values: Sequence[float], color: str) -> str:
-    """A horizontal bar chart as inline SVG (largest first, at most :data:`MAX_BARS` bars)."""
+    """A horizontal bar chart as inline SVG (largest first, at most :data:`MAX_BARS` bars).
+
+    The label column is as wide as the longest label needs (labels are right-aligned against the
+    bars, so a fixed budget cut long ones off on the left), up to :data:`MAX_LABEL_WIDTH`;
+    longer labels are shortened with an ellipsis and keep their full text in a tooltip."""
     pairs = sorted(zip(labels, values, strict=True), key=lambda p: -p[1])[:MAX_BARS]
     if not pairs:
         return '<p class="what">(no rows)</p>'
     top = max(v for _, v in pairs) or 1.0
-    plot = CHART_WIDTH - LABEL_WIDTH - 70
+    shown_labels = [fit_label(label) for label, _ in pairs]
+    label_width = label_column_width(shown_labels)
+    chart_width = label_width + PLOT_WIDTH + VALUE_WIDTH
     height = BAR_HEIGHT * len(pairs) + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {CHART_WIDTH} {height}" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{chart_width}" height="{height}" '
+        f'viewBox="0 0 {chart_width} {height}" role="img">'
     ]
-    for i, (label, value) in enumerate(pairs):
+    for i, ((label, value), shown) in enumerate(zip(pairs, shown_labels, strict=True)):
         y = 5 + i * BAR_HEIGHT
-        width = max(1.0, plot * value / top)
-        shown = label if len(label) <= 40 else label[:39] + "…"
+        width = max(1.0, PLOT_WIDTH * value / top)
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{html.escape(shown)}'
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end">{html.escape(shown)}'
             f"<title>{html.escape(label)}</title></text>"
-            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="{BAR_HEIGHT - 6}" '
+            f'<rect x="{label_width}" y="{y + 3}" width="{width:.1f}" height="{BAR_HEIGHT - 6}" '
             f'rx="3" fill="{color}"><title>{html.escape(label)}: {value:,.0f}</title></rect>'
-            f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + 15}">{value:,.0f}</text>'
+            f'<text x="{label_width + width + 6:.1f}" y="{y + 15}">{value:,.0f}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def label_column_width(labels: Sequence[str]) -> int:
+    """Pixels for the right-aligned label column: the longest label plus the gap to the bars."""
+    longest = max((len(label) for label in labels), default=0)
+    return int(min(MAX_LABEL_WIDTH, max(MIN_LABEL_WIDTH, longest * CHAR_WIDTH + 12)))
+
+
+def fit_label(label: str) -> str:
+    """The label, shortened with an ellipsis to what the widest label column holds."""
+    limit = int((MAX_LABEL_WIDTH - 12) // CHAR_WIDTH)
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _rows_table(table: pa.Table) -> str:

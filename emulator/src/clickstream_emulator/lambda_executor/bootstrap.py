@@ -24,6 +24,7 @@ also imported by the executor (for DONE_MARKER), so it does nothing at import ti
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -339,8 +340,12 @@ def main() -> None:
     _write(f"INIT_START Runtime Version: {runtime}.subprocess")
     _configure_logging()
     init_started = time.perf_counter()
+    spec = os.environ.get("_HANDLER", "")
+    reloader = _hot_reloader()
+    if reloader is not None:
+        _reload(reloader)
     try:
-        handler = load_handler(os.environ.get("_HANDLER", ""))
+        handler = load_handler(spec)
     except _RuntimeError as exc:
         _log_error(exc.payload)
         _post(f"{endpoint}/status/{runtime_id}/error", json.dumps(exc.payload).encode())
@@ -352,8 +357,59 @@ def main() -> None:
     ready = {"port": server.server_address[1]}
     _post(f"{endpoint}/status/{runtime_id}/ready", json.dumps(ready).encode())
     while True:
-        _invoke(handler, invocations.get(), endpoint, init_ms)
+        invocation = invocations.get()
+        if reloader is not None and (_reload(reloader) or getattr(handler, "broken", False)):
+            handler = _load_or_fail(spec)
+        _invoke(handler, invocation, endpoint, init_ms)
         init_ms = None
+
+
+# -- hot reload (make dev): see hot_reload.py ---------------------------------------------------
+def _hot_reloader() -> Any:
+    """The Reloader when the executor named a sources file, else None (always None on AWS).
+
+    hot_reload.py is loaded by path: with ``-I`` this file's directory is not on sys.path, and
+    putting it there would expose the executor's modules to the function."""
+    sources_file = os.environ.get("LAMBDA_SUBPROCESS_HOT_RELOAD_FILE")
+    if not sources_file:
+        return None
+    path = os.path.join(os.path.dirname(_BOOTSTRAP_FILE), "hot_reload.py")
+    spec = importlib.util.spec_from_file_location("_lambda_hot_reload", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses needs it there
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.Reloader(sources_file)
+
+
+def _reload(reloader: Any) -> bool:
+    """Swap in the working tree's code if it changed since it was loaded; True if it did."""
+    try:
+        pending = reloader.pending()
+    except ValueError as exc:  # a broken sources file: say so, keep the code we have
+        _write(f"[WARNING] hot reload: {exc}")
+        return False
+    if pending is None:
+        return False
+    paths, state = pending
+    dropped = reloader.apply(paths, state)
+    where = ", ".join(paths) if paths else "the deployed code"
+    _write(f"HOT_RELOAD loading {', '.join(dropped) or 'first-party code'} from {where}")
+    return True
+
+
+def _load_or_fail(spec: str) -> Any:
+    """Import the handler again; if that fails, a handler that reports the failure (e.g.
+    Runtime.UserCodeSyntaxError) on this invocation and is retried on the next one."""
+    try:
+        return load_handler(spec)
+    except _RuntimeError as exc:
+        error = exc  # `exc` is unbound when the except block ends; the closure keeps `error`
+
+        def broken(event: Any, context: Any) -> Any:
+            raise error
+
+        broken.broken = True  # type: ignore[attr-defined]
+        return broken
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 )
 from werkzeug import Request
 
-from clickstream_emulator.lambda_executor import bootstrap
+from clickstream_emulator.lambda_executor import bootstrap, hot_reload
 from clickstream_emulator.lambda_executor.logs import LogCollector, exit_lines, timeout_lines
 from clickstream_emulator.lambda_executor.runtimes import RuntimeSpec, resolve_runtime, runtime_root
 
@@ -108,6 +108,10 @@ class SubprocessRuntimeExecutor(RuntimeExecutor):
             # path-style S3 even if the endpoint host is a name (virtual hosts do not resolve)
             env.setdefault("AWS_CONFIG_FILE", str(config_file))
         env.setdefault("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        # `make dev` writes this file to run first-party code from the working tree (hot_reload.py)
+        env[hot_reload.SOURCES_FILE_ENV] = str(
+            spec.site_packages.parent.parent / hot_reload.SOURCES_FILE_NAME
+        )
         return env
 
     def _spawn(self, restart: bool = False) -> None:
