@@ -49,14 +49,14 @@ help: ## List the targets
 	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
 
 # ---------------------------------------------------------------- install
-$(VENV)/.stamp: requirements/dev.txt pyproject.toml emulator/pyproject.toml .python-version
+$(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version
 	@py=$$(scripts/python.sh); want=$$(cat .python-version); \
 	  if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$$want" ]; then \
 	    echo "$(VENV) is not Python $$want: recreating it"; rm -rf $(VENV); fi; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
-	$(PY) -m pip install -q --no-compile -r requirements/dev.txt  # modules compile on first import: a 2x faster install
-	$(PY) -m pip install -q --no-deps -e .
-	$(PY) -m pip install -q --no-deps -e emulator  # pure parts of the LocalStack extensions, for unit tests
+	@# uv (requirements/uv.txt, bootstrapped with pip) from its cache; pip when uv is unavailable
+	$(PY) scripts/venv_install.py $(VENV) -r requirements/dev.txt
+	$(PY) scripts/venv_install.py $(VENV) --no-deps -e . -e emulator  # emulator: pure parts of the LocalStack extensions, for unit tests
 	@touch $@
 
 .PHONY: venv

@@ -87,12 +87,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fresh_demo(ref: str, keep: bool) -> FreshRun:
-    """Clone ``ref`` into a temporary directory and time `make demo` there."""
+def fresh_demo(ref: str, keep: bool, port: int | None = None) -> FreshRun:
+    """Clone ``ref`` into a temporary directory and time `make demo` there (on ``port``, or a free one)."""
     run = FreshRun(ref=ref)
     workdir = Path(tempfile.mkdtemp(prefix="clickstream-fresh-"))
     clone = workdir / "clickstream-local"
-    port = free_port()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLICKSTREAM_"))}
     env.update(LOCALSTACK_PORT=str(port), PYTHONDONTWRITEBYTECODE="1")
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", default="HEAD", help="commit to clone for the fresh run")
     ap.add_argument("--baseline-ref", help="also time a fresh-clone `make demo` of this commit")
     ap.add_argument("--keep", action="store_true", help="keep the clones (for debugging)")
+    ap.add_argument(
+        "--port", type=int, help="LocalStack port of the fresh clones (default: a free one)"
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: one warm `make up`, no clone")
     args = ap.parse_args(argv)
     if args.quick:
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         ).stdout.strip()
         print(f"\nfresh clone of {sha} ({label}): make demo ...", flush=True)
-        run = fresh_demo(sha, args.keep)
+        run = fresh_demo(sha, args.keep, args.port)
         if not run.ok:
             failed = True
             print(f"make demo failed; last lines:\n{run.tail}", file=sys.stderr)

@@ -56,6 +56,8 @@ PLUGIN = ROOT / "emulator"
 RUNTIME_REQUIREMENTS = ROOT / "emulator" / "lambda-runtime-requirements.txt"
 PYTHON_VERSION_FILE = ROOT / ".python-version"
 FIND_PYTHON = ROOT / "scripts" / "python.sh"
+VENV_INSTALL = ROOT / "scripts" / "venv_install.py"
+UV_PIN = ROOT / "requirements" / "uv.txt"
 DEV_REQUIREMENTS = ROOT / "requirements" / "dev.txt"
 #: What the local Athena runs inside LocalStack (clickstream_emulator.athena -> athena_local),
 #: at the versions the project's tests use (pins read from requirements/dev.txt).
@@ -130,7 +132,13 @@ def find_interpreter(version: str) -> Path:
 def install_key(runtimes: list[str]) -> str:
     """Hash of everything an install depends on: a change re-runs it, no change skips it."""
     digest = hashlib.sha256()
-    for path in (LOCK if LOCK.is_file() else PINS, PLUGIN / "pyproject.toml", RUNTIME_REQUIREMENTS):
+    inputs = (
+        LOCK if LOCK.is_file() else PINS,
+        PLUGIN / "pyproject.toml",
+        RUNTIME_REQUIREMENTS,
+        UV_PIN,
+    )
+    for path in inputs:
         digest.update(path.read_bytes())
     digest.update(" ".join(athena_engine_pins()).encode())
     digest.update(",".join(runtimes).encode())
@@ -172,9 +180,10 @@ def athena_engine_pins() -> list[str]:
 
 
 def pip(*args: str) -> None:
-    # --no-compile: byte-compiling every module of botocore/moto/localstack took more than half
-    # of the install; Python compiles what LocalStack imports on first use instead.
-    subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", "--no-compile", *args], check=True)
+    """`pip install` into LocalStack's venv through scripts/venv_install.py: uv from its cache
+    (seconds), pip when uv is unavailable. Neither byte-compiles: Python compiles what LocalStack
+    imports on first use (compiling all of botocore/moto/localstack was half of pip's install)."""
+    subprocess.run([sys.executable, str(VENV_INSTALL), str(VENV), *args], check=True)
 
 
 def install_runtime(name: str) -> None:
@@ -222,10 +231,9 @@ def install() -> None:
         pip("-r", str(LOCK))
     else:
         pip(f"localstack-core=={LOCALSTACK_VERSION}", "-r", str(PINS))
-    pip("--no-deps", "-e", str(PLUGIN))
     # the local Athena's engine: athena_local + clickstream_common (this repo) and their libraries
     pip("--only-binary=:all:", *athena_engine_pins())
-    pip("--no-deps", "-e", str(ROOT))
+    pip("--no-deps", "-e", str(PLUGIN), "-e", str(ROOT))
     RUNTIME_ROOT.mkdir(parents=True, exist_ok=True)
     (RUNTIME_ROOT / "aws-config").write_text("[default]\ns3 =\n    addressing_style = path\n")
     for name in runtimes:
