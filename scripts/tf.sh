@@ -80,6 +80,8 @@ EOF
 # --- environments -------------------------------------------------------------------------------
 
 TF_BIN=terraform
+TFLOCAL=""
+LOCAL_MODE=""
 ENV_NAME=""
 VAR_FILE=""
 PATH_VARS=()
@@ -122,7 +124,9 @@ use_local() {
   export AWS_REGION=us-east-1
   unset AWS_PROFILE AWS_SESSION_TOKEN
   export DISABLE_DEPRECATION_NOTICE=1
-  use_env "${LOCAL_TFVARS:-local}" "$(tflocal_bin)"
+  TFLOCAL="$(tflocal_bin)"
+  use_env "${LOCAL_TFVARS:-local}" terraform # with tflocal's provider override: see tf_init
+  LOCAL_MODE=1
   # A state belongs to one LocalStack instance and one tfvars file: another env's tfvars applied
   # to LocalStack (LOCAL_TFVARS=dev: the AWS configuration, only the endpoints changed) or a second
   # instance on another port gets its own state, and never the AWS state of that env.
@@ -144,13 +148,13 @@ use_aws() {
 
 TF_WORKDIR="$INFRA"
 
-tf() { # run terraform (or tflocal) in the working directory - tflocal reads *.tf from there
+tf() { # run terraform in the working directory (locally with tflocal's provider override in it)
   (cd "$TF_WORKDIR" && "$TF_BIN" "$@")
 }
 
-# tflocal writes localstack_providers_override.tf into its working directory for the duration of
-# a run. Running it in a directory of symlinks to infra/*.tf keeps infra/ pristine, so fmt-check,
-# validate, terraform test and checkov never see that file, even while `make up` is applying.
+# The LocalStack provider override (see provider_override) lives in a directory of symlinks to
+# infra/*.tf: infra/ stays pristine, so fmt-check, validate, terraform test and checkov never see
+# that file, even while `make up` is applying.
 prepare_local_workdir() {
   local work f
   work="$(dirname "$STATE_FILE")/work"
@@ -174,6 +178,34 @@ tf_init() {
       cat "$log" >&2
       die "terraform init failed for $ENV_NAME"
     }
+  [[ -z "$LOCAL_MODE" ]] || provider_override
+}
+
+# tflocal's one job here is localstack_providers_override.tf: the AWS provider pointed at
+# LocalStack for every service, derived from the *.tf files, the provider version in the lock
+# file and the endpoint variables. Running terraform through tflocal regenerated it on every
+# command, which costs seconds of Python (it parses all the HCL) per init, apply and output. So
+# tflocal generates it (DRY_RUN=1) only when those inputs change, it is kept beside the state, and
+# plain terraform runs with a copy of it in the work dir (never in infra/).
+provider_override() {
+  local dir key name=localstack_providers_override.tf
+  dir="$(dirname "$STATE_FILE")"
+  key="$({
+    cat "$INFRA"/*.tf "$TF_WORKDIR/.terraform.lock.hcl" 2>/dev/null || true
+    env | grep -E '^(AWS_ENDPOINT_URL|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|S3_HOSTNAME|LOCALSTACK_HOSTNAME|EDGE_PORT|CUSTOMIZE_ACCESS_KEY|SKIP_ALIASES|ADDITIONAL_TF_OVERRIDE_LOCATIONS)=' | sort
+    cat "$TFLOCAL"
+  } | sha256sum | cut -d' ' -f1)"
+  if [[ ! -f "$dir/$name" || "$(cat "$dir/$name.key" 2>/dev/null)" != "$key" ]]; then
+    rm -f "$TF_WORKDIR/$name" "$dir/$name.key"
+    (cd "$TF_WORKDIR" && DRY_RUN=1 "$TFLOCAL" plan >"$dir/override.log" 2>&1) && [[ -f "$TF_WORKDIR/$name" ]] ||
+      {
+        cat "$dir/override.log" >&2
+        die "tflocal could not generate the LocalStack provider override"
+      }
+    mv "$TF_WORKDIR/$name" "$dir/$name"
+    echo "$key" >"$dir/$name.key"
+  fi
+  cp "$dir/$name" "$TF_WORKDIR/$name"
 }
 
 write_outputs() { # write_outputs <file>
