@@ -1,25 +1,32 @@
-"""`pip install` into a virtualenv, done by uv when it can be: the same arguments, 5-10x faster.
+"""Create a virtualenv and `pip install` into it, done by uv when it can be: 5-10x faster.
 
+    python scripts/venv_install.py --create VENV_DIR   # a venv of this interpreter, if missing
     python scripts/venv_install.py VENV_DIR [pip install arguments...]
 
-Why: installing the lock files with pip (from its cache) took about a minute per virtualenv on a
-fresh clone; uv installs the same pins from its cache (hard links where it can) in seconds. uv is
-bootstrapped from PyPI with pip into the virtualenv itself, at the version pinned in
-requirements/uv.txt, so nothing is installed by hand and nothing outside the venv is touched.
-When uv cannot be had or fails, the same install runs with pip (one line on stderr says so):
-slower, never broken. CLICKSTREAM_INSTALLER=pip forces pip.
+Why: creating a venv with pip in it (ensurepip) and installing the lock files with pip (from its
+cache) took about a minute per virtualenv on a fresh clone; uv installs the same pins from its
+own cache (hard links where it can) in seconds, into a venv created without pip. uv is
+bootstrapped from PyPI with the interpreter's pip into .local/tools/uv-<version>/ at the version
+pinned in requirements/uv.txt (once, shared by both virtualenvs; a lock serialises the two
+installs running side by side), so nothing is installed by hand and nothing outside the clone is
+touched. When uv cannot be had or fails, the same install runs with pip (bootstrapped into the
+venv with ensurepip where needed; one line on stderr says so): slower, never broken.
+CLICKSTREAM_INSTALLER=pip forces pip.
 
-Standard library only: scripts/stack.py runs it before any project code is importable.
+Standard library only: it runs before any virtualenv exists.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-UV_PIN = Path(__file__).resolve().parent.parent / "requirements" / "uv.txt"
+ROOT = Path(__file__).resolve().parent.parent
+UV_PIN = ROOT / "requirements" / "uv.txt"
+TOOLS = ROOT / ".local" / "tools"
 
 
 def uv_requirement() -> str:
@@ -30,28 +37,72 @@ def uv_requirement() -> str:
     raise SystemExit(f"error: {UV_PIN} pins no uv==VERSION")
 
 
-def _quiet(cmd: list[str]) -> bool:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    return proc.returncode == 0
+def use_pip() -> bool:
+    return os.environ.get("CLICKSTREAM_INSTALLER", "uv") == "pip"
 
 
-def ensure_uv(venv: Path) -> Path | None:
-    """The venv's uv at the pinned version, installed with pip if missing; None when unavailable."""
-    uv = venv / "bin" / "uv"
-    want = uv_requirement().partition("==")[2]
-    if uv.is_file():
-        probe = subprocess.run([str(uv), "--version"], capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.split()[1:2] == [want]:
+def _works(uv: Path) -> bool:
+    if not uv.is_file():
+        return False
+    probe = subprocess.run([str(uv), "--version"], capture_output=True, text=True)
+    return probe.returncode == 0
+
+
+def ensure_uv() -> Path | None:
+    """The pinned uv in .local/tools/, installed with this interpreter's pip if missing; None
+    when that is impossible (no pip, no network)."""
+    requirement = uv_requirement()
+    home = TOOLS / requirement.replace("==", "-")
+    uv = home / "bin" / "uv"
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    with open(TOOLS / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # `make up` creates both virtualenvs at once
+        if _works(uv):
             return uv
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
-    if not _quiet([*pip, "-r", str(UV_PIN)]) or not uv.is_file():
-        return None
-    return uv
+        staging = home.with_name(home.name + ".partial")
+        subprocess.run(["rm", "-rf", str(staging), str(home)], check=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-compile",
+                "--target",
+                str(staging),
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            return None
+        staging.rename(home)
+    return uv if _works(uv) else None
+
+
+def create(venv: Path) -> int:
+    """A venv of this interpreter: without pip when uv does the installs (ensurepip alone took
+    5 s), with pip otherwise."""
+    if (venv / "bin" / "python").is_file():
+        return 0
+    without_pip = not use_pip() and ensure_uv() is not None
+    cmd = [sys.executable, "-m", "venv", *(["--without-pip"] if without_pip else []), str(venv)]
+    return subprocess.run(cmd).returncode
 
 
 def pip_install(venv: Path, args: list[str]) -> int:
-    cmd = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile", *args]
-    return subprocess.run(cmd).returncode
+    python = str(venv / "bin" / "python")
+    has_pip = (
+        subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    )
+    if (
+        not has_pip
+        and subprocess.run([python, "-m", "ensurepip"], capture_output=True).returncode != 0
+    ):
+        return 1
+    return subprocess.run([python, "-m", "pip", "install", "-q", "--no-compile", *args]).returncode
 
 
 def uv_install(uv: Path, venv: Path, args: list[str]) -> int:
@@ -60,16 +111,12 @@ def uv_install(uv: Path, venv: Path, args: list[str]) -> int:
     return subprocess.run(cmd).returncode
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: venv_install.py VENV_DIR [pip install arguments...]", file=sys.stderr)
-        return 2
-    venv, args = Path(argv[0]), argv[1:]
+def install(venv: Path, args: list[str]) -> int:
     if not (venv / "bin" / "python").is_file():
         print(f"error: {venv} is not a virtualenv (no bin/python)", file=sys.stderr)
         return 2
-    if os.environ.get("CLICKSTREAM_INSTALLER", "uv") != "pip":
-        uv = ensure_uv(venv)
+    if not use_pip():
+        uv = ensure_uv()
         if uv is None:
             print(f"uv unavailable ({uv_requirement()}): installing with pip", file=sys.stderr)
         elif uv_install(uv, venv, args) == 0:
@@ -77,6 +124,18 @@ def main(argv: list[str]) -> int:
         else:
             print("uv install failed: retrying with pip", file=sys.stderr)
     return pip_install(venv, args)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--create":
+        return create(Path(argv[1]))
+    if not argv or argv[0].startswith("-"):
+        print(
+            "usage: venv_install.py --create VENV_DIR | VENV_DIR [pip install arguments...]",
+            file=sys.stderr,
+        )
+        return 2
+    return install(Path(argv[0]), argv[1:])
 
 
 if __name__ == "__main__":
