@@ -226,7 +226,9 @@ def install() -> None:
         print(f"{VENV} uses Python {venv_version()}: recreating it with {sys.version.split()[0]}")
         shutil.rmtree(VENV)
     if not VENV_PY.exists():
-        subprocess.run([sys.executable, str(VENV_INSTALL), "--create", str(VENV)], check=True)
+        subprocess.run(
+            [sys.executable, str(VENV_INSTALL), "--create", "--no-pip", str(VENV)], check=True
+        )
     if LOCK.is_file():
         pip("-r", str(LOCK))
     else:

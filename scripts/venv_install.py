@@ -1,11 +1,13 @@
 """Create a virtualenv and `pip install` into it, done by uv when it can be: 5-10x faster.
 
-    python scripts/venv_install.py --create VENV_DIR   # a venv of this interpreter, if missing
+    python scripts/venv_install.py --create [--no-pip] VENV_DIR   # a venv of this interpreter
     python scripts/venv_install.py VENV_DIR [pip install arguments...]
 
 Why: creating a venv with pip in it (ensurepip) and installing the lock files with pip (from its
 cache) took about a minute per virtualenv on a fresh clone; uv installs the same pins from its
-own cache (hard links where it can) in seconds, into a venv created without pip. uv is
+own cache (hard links where it can) in seconds. ``--no-pip``: a venv only this script installs
+into (LocalStack's) is created without pip when uv is at hand (ensurepip alone takes 5 s); the
+project venv keeps pip, which scripts/build_lambda.py uses for the Lambda's platform. uv is
 bootstrapped from PyPI with the interpreter's pip into .local/tools/uv-<version>/ at the version
 pinned in requirements/uv.txt (once, shared by both virtualenvs; a lock serialises the two
 installs running side by side), so nothing is installed by hand and nothing outside the clone is
@@ -82,12 +84,11 @@ def ensure_uv() -> Path | None:
     return uv if _works(uv) else None
 
 
-def create(venv: Path) -> int:
-    """A venv of this interpreter: without pip when uv does the installs (ensurepip alone took
-    5 s), with pip otherwise."""
+def create(venv: Path, no_pip: bool) -> int:
+    """A venv of this interpreter, if missing; ``no_pip``: without pip when uv does the installs."""
     if (venv / "bin" / "python").is_file():
         return 0
-    without_pip = not use_pip() and ensure_uv() is not None
+    without_pip = no_pip and not use_pip() and ensure_uv() is not None
     cmd = [sys.executable, "-m", "venv", *(["--without-pip"] if without_pip else []), str(venv)]
     return subprocess.run(cmd).returncode
 
@@ -127,11 +128,11 @@ def install(venv: Path, args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "--create":
-        return create(Path(argv[1]))
+    if argv[:1] == ["--create"] and len(argv) in (2, 3) and argv[1:-1] in ([], ["--no-pip"]):
+        return create(Path(argv[-1]), no_pip=len(argv) == 3)
     if not argv or argv[0].startswith("-"):
         print(
-            "usage: venv_install.py --create VENV_DIR | VENV_DIR [pip install arguments...]",
+            "usage: venv_install.py --create [--no-pip] VENV_DIR | VENV_DIR [pip arguments...]",
             file=sys.stderr,
         )
         return 2
