@@ -360,3 +360,22 @@ def test_flush_endpoint_delivers_every_buffer_now_and_status_shows_buffers(
     assert row["flushed"] == {"records": 40, "delivered": 40, "failed": 0}
     assert row["buffered_records"] == 0
     assert list(objects_of(s3, bucket, stream).values()) == [b"".join(records)]
+
+
+# ------------------------------------------------------------------ the pipeline
+def test_deployed_stream_writes_gzip_objects_the_pipeline_turns_into_parquet(
+    firehose: Any, s3: Any, outputs: dict[str, Any]
+) -> None:
+    from e2e.support import clean_pipeline, wait_reconciled
+    from generator.pipeline import GenConfig, generate_records
+
+    clean_pipeline(s3, outputs)
+    cfg = GenConfig(seed=12, start_ms=1_735_084_800_000, end_ms=1_735_171_200_000, count=400)
+    put(firehose, str(outputs["firehose_name"]), [r.data for r in generate_records(cfg)], 200)
+    wait_reconciled(s3, outputs, rows=400, quarantined=0, timeout=90, what="the GZIP objects")
+    raw = keys_of(s3, str(outputs["raw_bucket"]), str(outputs["raw_prefix"]))
+    assert 1 <= len(raw) <= 2, raw  # two calls, normally inside one 1 s interval
+    for key in raw:
+        assert re.search(rf"/{outputs['firehose_name']}-\d+-[-0-9]{{19}}-{UUID}\.gz$", key), key
+        head = s3.get_object(Bucket=str(outputs["raw_bucket"]), Key=key, Range="bytes=0-1")
+        assert head["Body"].read() == b"\x1f\x8b"

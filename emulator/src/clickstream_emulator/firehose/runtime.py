@@ -55,11 +55,16 @@ def shutdown_engine() -> None:
     if engine is None:
         return
     summary = engine.shutdown()
-    delivered = sum(row["flushed"]["delivered"] for row in summary["streams"])
+    for row in summary["streams"]:
+        if row["flushed"]["records"] or row["retrying_records"]:
+            LOG.info(
+                "firehose %s: shutdown flush delivered %d records, %d undelivered",
+                row["stream"],
+                row["flushed"]["delivered"],
+                row["buffered_records"] + row["retrying_records"] + row["in_flight_records"],
+            )
     LOG.info(
-        "firehose: flushed %d buffered records on shutdown, %d undelivered",
-        delivered,
-        summary["undelivered_records"],
+        "firehose: shutdown flush done, %d records undelivered", summary["undelivered_records"]
     )
 
 
