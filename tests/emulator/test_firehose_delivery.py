@@ -232,3 +232,15 @@ def test_undeliverable_records_are_kept_on_disk_at_shutdown(s3: FakeS3, tmp_path
     kept = [json.loads(line) for line in spilled.read_text().splitlines()]
     assert [base64.b64decode(r["rawData"]) for r in kept] == [b"keep-me-1", b"keep-me-2"]
     assert s3.objects == {}
+
+
+def test_deleting_a_stream_delivers_its_buffer_and_a_racing_put_is_not_lost(
+    engine: DeliveryEngine, s3: FakeS3
+) -> None:
+    cfg = config(interval_seconds=0.3, compression="UNCOMPRESSED", extension="")
+    engine.put(STREAM, cfg, [b"a"])
+    engine.forget_stream(STREAM)
+    assert list(s3.objects.values()) == [b"a"]  # delivered before forget_stream returned
+    engine.put(STREAM, cfg, [b"b"])  # accepted just before LocalStack dropped the stream
+    wait_until(lambda: len(s3.objects) == 2)
+    assert sorted(s3.objects.values()) == [b"a", b"b"]

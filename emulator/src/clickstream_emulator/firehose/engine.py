@@ -344,7 +344,13 @@ class DeliveryEngine:
         )
 
     def forget_stream(self, stream: StreamKey) -> None:
-        """A deleted stream: its buffer is flushed first, its queued retries keep going."""
-        self.flush(stream)
+        """A deleted stream: what it buffered is delivered now, its queued retries keep going.
+
+        Taking the buffer and dropping the stream happen under one lock, so a put racing with
+        the delete either lands in the batch delivered here or starts a new buffer that the
+        timer delivers: nothing accepted is left behind."""
         with self._lock:
-            self._streams.pop(stream, None)
+            state = self._streams.pop(stream, None)
+            batch = state.buffer.take() if state is not None else None
+        if state is not None and batch is not None:
+            self._submit(Delivery(stream, state.config, batch)).result()
