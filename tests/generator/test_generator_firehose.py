@@ -69,12 +69,9 @@ def s3_lines(s3: Any, bucket: str) -> list[bytes]:
     """Every line Firehose wrote under raw/ (objects are the concatenated records), after the
     local Firehose delivered what it still buffered."""
     flushed = localstack.flush_firehose(ENDPOINT)["streams"]
-    mine = [
-        r for r in flushed if r["stream"] == bucket
-    ]  # the scratch stream is named as its bucket
-    assert all(
-        r["buffered_records"] + r["retrying_records"] + r["in_flight_records"] == 0 for r in mine
-    )
+    mine = [r for r in flushed if r["stream"] == bucket]  # scratch stream = bucket name
+    pending = [r["buffered_records"] + r["retrying_records"] + r["in_flight_records"] for r in mine]
+    assert not any(pending), mine
     lines: list[bytes] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
         for obj in page.get("Contents", []):

@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from clickstream_emulator.firehose import compression, keys
 from clickstream_emulator.firehose.buffer import Batch
@@ -52,6 +53,9 @@ class Delivery:
     error_code: str | None = None
     error_message: str | None = None
     object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: the engine's per-stream counters this delivery reports to (a deleted and re-created
+    #: stream gets new ones; a delivery keeps the ones it was cut from)
+    owner: Any = None
 
     @property
     def records(self) -> int:

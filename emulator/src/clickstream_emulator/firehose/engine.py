@@ -95,7 +95,7 @@ class DeliveryEngine:
             full = state.buffer.add(records, now, config.size_bytes)
             state.accepted_records += len(records)
             state.accepted_bytes += sum(map(len, records))
-            jobs = [Delivery(stream, config, batch) for batch in full]
+            jobs = [Delivery(stream, config, batch, owner=state) for batch in full]
             self._wake.notify()
         for job in jobs:
             self._submit(job)
@@ -103,10 +103,9 @@ class DeliveryEngine:
     # ------------------------------------------------------------------ delivery
     def _submit(self, job: Delivery) -> Future[bool]:
         with self._lock:
-            state = self._streams.get(job.stream)
-            if state is not None:
-                state.in_flight_records += job.records
-                state.in_flight_bytes += job.batch.nbytes
+            state: StreamState = job.owner
+            state.in_flight_records += job.records
+            state.in_flight_bytes += job.batch.nbytes
             future = self._pool.submit(self._attempt, job)
             self._futures.add(future)
         future.add_done_callback(self._forget_future)
@@ -147,9 +146,7 @@ class DeliveryEngine:
 
     def _delivered(self, job: Delivery, key: str) -> None:
         with self._lock:
-            state = self._streams.get(job.stream)
-            if state is None:
-                return
+            state: StreamState = job.owner
             state.in_flight_records -= job.records
             state.in_flight_bytes -= job.batch.nbytes
             if job.to_error_output:
@@ -182,12 +179,11 @@ class DeliveryEngine:
             wait_s,
         )
         with self._lock:
-            state = self._streams.get(job.stream)
-            if state is not None:
-                state.in_flight_records -= job.records
-                state.in_flight_bytes -= job.batch.nbytes
-                state.failed_attempts += 1
-                state.last_error = f"{code}: {message}"
+            state: StreamState = job.owner
+            state.in_flight_records -= job.records
+            state.in_flight_bytes -= job.batch.nbytes
+            state.failed_attempts += 1
+            state.last_error = f"{code}: {message}"
             self._retries.append(job)
             self._wake.notify()
 
@@ -213,7 +209,7 @@ class DeliveryEngine:
             if state.buffer.due(now, interval):
                 batch = state.buffer.take()
                 if batch is not None:
-                    jobs.append(Delivery(key, state.config, batch))
+                    jobs.append(Delivery(key, state.config, batch, owner=state))
             else:
                 left = state.buffer.seconds_until_due(now, interval)
                 if left is not None:
@@ -242,7 +238,7 @@ class DeliveryEngine:
                 if stream is None or key == stream:
                     batch = state.buffer.take()
                     if batch is not None:
-                        jobs.append(Delivery(key, state.config, batch))
+                        jobs.append(Delivery(key, state.config, batch, owner=state))
             retried = [j for j in self._retries if stream is None or j.stream == stream]
             self._retries = [j for j in self._retries if j not in retried]
         results = [(job, self._submit(job)) for job in jobs + retried]
@@ -353,4 +349,4 @@ class DeliveryEngine:
             state = self._streams.pop(stream, None)
             batch = state.buffer.take() if state is not None else None
         if state is not None and batch is not None:
-            self._submit(Delivery(stream, state.config, batch)).result()
+            self._submit(Delivery(stream, state.config, batch, owner=state)).result()
