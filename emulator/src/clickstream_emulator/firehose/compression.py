@@ -1,11 +1,16 @@
 """Object bodies as Firehose writes them: concatenated records, optionally one GZIP stream.
 
 AWS applies ``CompressionFormat`` to the whole object and names it with the format's extension
-(``.gz`` for GZIP) unless the stream sets ``FileExtension``. GZIP is emulated (zlib, level 6:
-fast enough to keep up with the generator, and a standard GZIP member any reader accepts).
+(``.gz`` for GZIP) unless the stream sets ``FileExtension``. GZIP is emulated (zlib, one GZIP
+member, see the level below).
 ZIP, Snappy and HADOOP_SNAPPY are rejected at create/update time with a message saying they are
 not emulated, rather than written uncompressed under a misleading configuration: their exact
 framing (Hadoop block format, the archive entry name) is not documented well enough to reproduce.
+
+GZIP uses zlib level 1: ~160 MB/s on this project's events against ~57 MB/s at level 6, for
+objects ~25 % larger (9x instead of 12x smaller). Compression runs beside LocalStack and the
+generator on a laptop's cores, so its speed matters more than the last bytes; the format is the
+same single GZIP member AWS writes, and every reader (the transformer included) takes it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterable
 EXTENSIONS: dict[str, str] = {"UNCOMPRESSED": "", "GZIP": ".gz"}
 #: formats the Firehose API accepts that are not emulated here
 NOT_EMULATED = ("ZIP", "Snappy", "HADOOP_SNAPPY")
-GZIP_LEVEL = 6
+GZIP_LEVEL = 1
 
 
 class CompressionNotEmulated(ValueError):

@@ -348,5 +348,7 @@ class DeliveryEngine:
         with self._lock:
             state = self._streams.pop(stream, None)
             batch = state.buffer.take() if state is not None else None
+            running = [f for f in self._futures]
         if state is not None and batch is not None:
-            self._submit(Delivery(stream, state.config, batch, owner=state)).result()
+            running.append(self._submit(Delivery(stream, state.config, batch, owner=state)))
+        wait(running)  # size-cut batches already on their way land before the delete returns
