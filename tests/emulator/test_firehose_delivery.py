@@ -244,3 +244,16 @@ def test_deleting_a_stream_delivers_its_buffer_and_a_racing_put_is_not_lost(
     engine.put(STREAM, cfg, [b"b"])  # accepted just before LocalStack dropped the stream
     wait_until(lambda: len(s3.objects) == 2)
     assert sorted(s3.objects.values()) == [b"a", b"b"]
+
+
+def test_a_deleted_stream_leaves_the_stats_once_its_records_are_out(s3: FakeS3) -> None:
+    live = {"yes": True}
+    engine = DeliveryEngine(s3.write, retry_seconds=60, exists=lambda _k: live["yes"])
+    try:
+        cfg = config(interval_seconds=0.2, compression="UNCOMPRESSED", extension="")
+        engine.put(STREAM, cfg, [b"x"])
+        live["yes"] = False  # LocalStack deleted it after the put was accepted
+        wait_until(lambda: not engine.stats()["streams"])
+        assert list(s3.objects.values()) == [b"x"]
+    finally:
+        engine.shutdown()

@@ -68,8 +68,10 @@ class DeliveryEngine:
         spill_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         workers: int = 2,
+        exists: Callable[[StreamKey], bool] = lambda _stream: True,
     ) -> None:
         self._write = write
+        self._exists = exists
         self.retry_seconds = retry_seconds
         self._spill_dir = spill_dir
         self._clock = clock
@@ -214,6 +216,14 @@ class DeliveryEngine:
                 left = state.buffer.seconds_until_due(now, interval)
                 if left is not None:
                     timeout = min(timeout, left)
+        # a stream deleted while a put raced the delete: once its last records are out, drop it
+        retrying = {job.stream for job in self._retries}
+        for key in [
+            k
+            for k, s in self._streams.items()
+            if not (s.buffer.records or s.in_flight_records or k in retrying or self._exists(k))
+        ]:
+            del self._streams[key]
         waiting: list[Delivery] = []
         for job in self._retries:
             if job.next_attempt <= now:

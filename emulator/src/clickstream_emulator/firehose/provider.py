@@ -155,12 +155,19 @@ class ClickstreamFirehoseProvider(FirehoseProvider, ServiceLifecycleHook):
     def __init__(self) -> None:
         super().__init__()
         self.engine = DeliveryEngine(
-            self._write_object, retry_seconds=retry_seconds(), spill_dir=spill_dir()
+            self._write_object,
+            retry_seconds=retry_seconds(),
+            spill_dir=spill_dir(),
+            exists=self._stream_exists,
         )
         runtime.set_engine(self.engine)
 
     def on_before_stop(self) -> None:
         runtime.shutdown_engine()  # no-op when the on_infra_shutdown hook already did it
+
+    def _stream_exists(self, stream: tuple[str, str, str]) -> bool:
+        account, region, name = stream
+        return name in self.get_store(account, region).delivery_streams
 
     # ------------------------------------------------------------------ API
     def _description(self, context: RequestContext, name: str) -> DeliveryStreamDescription:
