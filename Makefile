@@ -31,6 +31,10 @@ export LOCALSTACK_PORT
 # Seconds between LocalStack's async Lambda retries (AWS: about a minute). Short locally so a failed
 # object reaches the on-failure queue in seconds; read when LocalStack starts.
 export LAMBDA_RETRY_BASE_DELAY ?= 2
+# Seconds the local Firehose retries a failed S3 delivery before writing the records to the error
+# output prefix (AWS: 24 h, then it drops them). Short locally so a broken destination shows in
+# seconds; read when LocalStack starts.
+export FIREHOSE_RETRY_SECONDS ?= 10
 
 # Which tfvars `make up`/`deploy` apply to LocalStack: `make up ENV=dev` deploys the AWS
 # configuration (infra/envs/dev.tfvars) with only the endpoints changed. Only a command-line ENV

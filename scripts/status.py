@@ -8,9 +8,12 @@ invocations waiting in the on-failure queue -> the last errors in the transforme
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
 import time
+import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -42,6 +45,37 @@ def _firehose(out: dict[str, Any]) -> None:
     d = boto3.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
     print(f"firehose {name}: {d['DeliveryStreamDescription']['DeliveryStreamStatus']}")
     _firehose_metric(name)
+    _firehose_buffers()
+
+
+def _firehose_buffers() -> None:
+    """Locally: per stream, what the local Firehose holds but has not delivered yet (its
+    /_clickstream/firehose/buffers endpoint, emulator/ clickstream_emulator.firehose)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return  # AWS: Firehose's buffers are not observable
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_clickstream/firehose/buffers", timeout=5) as r:
+            streams = json.load(r)["streams"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"  buffers: not reported ({exc})")
+        return
+    for s in streams:
+        line = (
+            f"  {s['stream']}: {s['buffered_records']:,} records, {s['buffered_bytes']:,} bytes "
+            f"buffered; delivered {s['delivered_records']:,} records in "
+            f"{s['delivered_objects']:,} objects"
+        )
+        if s["in_flight_records"]:
+            line += f"; {s['in_flight_records']:,} in flight"
+        if s["retrying_records"] or s["failed_attempts"]:
+            line += (
+                f"; {s['retrying_records']:,} records retrying, {s['failed_attempts']} failed "
+                f"attempts (last: {s['last_error']})"
+            )
+        if s["error_output_records"]:
+            line += f"; {s['error_output_records']:,} records sent to the error output"
+        print(line)
 
 
 def _firehose_metric(name: str) -> None:

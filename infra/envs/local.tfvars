@@ -14,13 +14,14 @@ s3_lifecycle_rules = false
 # (the events table with partition projection), the workgroup and named queries; Athena runs on DuckDB.
 enable_catalog = true
 
-# LocalStack writes one object per put batch immediately and ignores compression, so say what
-# actually happens: small buffers, uncompressed JSON.
-firehose_buffering_size_mb          = 1
-firehose_buffering_interval_seconds = 0
-firehose_compression                = "UNCOMPRESSED"
-# LocalStack has no StartDeliveryStreamEncryption (501); the raw bucket is still SSE-encrypted.
-firehose_server_side_encryption = false
+# The same Firehose settings as AWS (envs/dev.tfvars): our LocalStack Firehose provider
+# (emulator/, clickstream_emulator.firehose) buffers, compresses and encrypts like AWS. Only the
+# interval is shorter: 1 s instead of 60 s, so a put shows up in S3 (and in the e2e tests) in
+# about a second, while the puts of one second are still merged into one GZIP object.
+firehose_buffering_size_mb          = 64
+firehose_buffering_interval_seconds = 1
+firehose_compression                = "GZIP"
+firehose_server_side_encryption     = true
 
 # A laptop, not a 128 MiB object: keep the local process small and failures fast.
 lambda_memory_mb          = 1024
