@@ -243,8 +243,19 @@ e2e: venv ## End-to-end tests against the running local stack (run `make up` fir
 e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
 	$(PYTEST) -m "e2e and not slow" -q
 
+.PHONY: e2e-happy
+e2e-happy: venv ## The happy path and the Athena API only (CI runs them against `make up ENV=dev`)
+	$(PYTEST) -m e2e -q tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py
+
+.PHONY: parity
+parity: ## The AWS configuration on LocalStack: `make up ENV=dev` (fresh stack), then the happy path
+	$(MAKE) down KEEP_DATA=0
+	$(MAKE) up ENV=dev
+	$(MAKE) e2e-happy ENV=dev
+	$(MAKE) down KEEP_DATA=0 ENV=dev
+
 .PHONY: test
-test: lint unit up e2e ## Everything CI runs: lint, unit + infra checks, stack up, end-to-end tests
+test: lint unit up e2e ## lint, unit + infra checks, stack up, end-to-end tests (CI adds `make parity`)
 
 .PHONY: bench
 bench: venv ## Benchmarks (transformer, generator, queries, freshness) with baselines from the same run
