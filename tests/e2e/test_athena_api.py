@@ -319,7 +319,8 @@ def test_clickstream_query_reads_the_glue_table(
     narrowed = {
         k: v
         for k, v in table.items()
-        if k in ("Name", "StorageDescriptor", "PartitionKeys", "Parameters", "TableType")
+        if k
+        in ("Name", "Description", "StorageDescriptor", "PartitionKeys", "Parameters", "TableType")
     }
     narrowed["StorageDescriptor"] = dict(
         table["StorageDescriptor"],

@@ -366,9 +366,9 @@ def test_flush_endpoint_delivers_every_buffer_now_and_status_shows_buffers(
 def test_deployed_stream_writes_gzip_objects_the_pipeline_turns_into_parquet(
     firehose: Any, s3: Any, outputs: dict[str, Any]
 ) -> None:
-    from e2e.support import clean_pipeline, wait_reconciled
-
     from generator.pipeline import GenConfig, generate_records
+
+    from .support import clean_pipeline, wait_reconciled
 
     clean_pipeline(s3, outputs)
     cfg = GenConfig(seed=12, start_ms=1_735_084_800_000, end_ms=1_735_171_200_000, count=400)

@@ -1,7 +1,10 @@
-"""`make down` delivers what the local Firehose still buffers before LocalStack stops.
+"""LocalStack's own shutdown delivers what the local Firehose still buffers.
 
-Slow (it stops and redeploys the stack, like test_restart.py). LocalStack keeps no state across a
-stop (PERSISTENCE=0), so the proof is LocalStack's own log: the shutdown flush reports, per
+`make down` first asks the Firehose to flush through its endpoint (so the snapshot of the buckets
+holds the records; tests/e2e/test_data_survives_down.py). This test stops the stack without that
+step (`make down KEEP_DATA=0`: no flush call, no snapshot), so the extension's shutdown hook is
+what must deliver. Slow (it stops and redeploys the stack, like test_restart.py). LocalStack keeps
+no state across a stop, so the proof is LocalStack's own log: the shutdown flush reports, per
 stream, the records it wrote to S3 (a failed write would be logged as undelivered instead).
 """
 
@@ -36,7 +39,7 @@ def localstack_log() -> str:
 
 
 @pytest.mark.slow
-def test_make_down_delivers_buffered_records_first(outputs: dict[str, Any]) -> None:
+def test_shutdown_delivers_buffered_records_first(outputs: dict[str, Any]) -> None:
     s3, firehose = client("s3"), client("firehose")
     bucket, stream = (
         f"clickstream-fh-down-{uuid.uuid4().hex[:8]}",
@@ -55,7 +58,7 @@ def test_make_down_delivers_buffered_records_first(outputs: dict[str, Any]) -> N
     put(firehose, stream, [b'{"down":%d}\n' % i for i in range(25)])
     assert stream_stats(stream)["buffered_records"] == 25
     try:
-        sh(["make", "down"], timeout=180)
+        sh(["make", "down", "KEEP_DATA=0"], timeout=180)
         log = localstack_log()
         assert f"firehose {stream}: shutdown flush delivered 25 records, 0 undelivered" in log
     finally:
