@@ -31,6 +31,10 @@ export LOCALSTACK_PORT
 # Seconds between LocalStack's async Lambda retries (AWS: about a minute). Short locally so a failed
 # object reaches the on-failure queue in seconds; read when LocalStack starts.
 export LAMBDA_RETRY_BASE_DELAY ?= 2
+# Seconds the local Firehose retries a failed S3 delivery before writing the records to the error
+# output prefix (AWS: 24 h, then it drops them). Short locally so a broken destination shows in
+# seconds; read when LocalStack starts.
+export FIREHOSE_RETRY_SECONDS ?= 10
 
 # Which tfvars `make up`/`deploy` apply to LocalStack: `make up ENV=dev` deploys the AWS
 # configuration (infra/envs/dev.tfvars) with only the endpoints changed. Only a command-line ENV
@@ -239,8 +243,19 @@ e2e: venv ## End-to-end tests against the running local stack (run `make up` fir
 e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
 	$(PYTEST) -m "e2e and not slow" -q
 
+.PHONY: e2e-happy
+e2e-happy: venv ## The happy path and the Athena API only (CI runs them against `make up ENV=dev`)
+	$(PYTEST) -m e2e -q tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py
+
+.PHONY: parity
+parity: ## The AWS configuration on LocalStack: `make up ENV=dev` (fresh stack), then the happy path
+	$(MAKE) down KEEP_DATA=0
+	$(MAKE) up ENV=dev
+	$(MAKE) e2e-happy ENV=dev
+	$(MAKE) down KEEP_DATA=0 ENV=dev
+
 .PHONY: test
-test: lint unit up e2e ## Everything CI runs: lint, unit + infra checks, stack up, end-to-end tests
+test: lint unit up e2e ## lint, unit + infra checks, stack up, end-to-end tests (CI adds `make parity`)
 
 .PHONY: bench
 bench: venv ## Benchmarks (transformer, generator, queries, freshness) with baselines from the same run

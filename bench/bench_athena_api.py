@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from athena_local import catalog, sql
-from athena_local.glue_table import CONTRACT_GLUE_TYPES, CatalogTable
+from athena_local.glue_table import CatalogTable
 from athena_local.runner import Runner
 from bench.bench_queries import REPO_ROOT, build_dataset
 from bench.common import render_table
 from clickstream_common import localstack
+from clickstream_common.catalog import glue_table_input
 from clickstream_common.outputs import load_outputs
-from clickstream_common.schema import FIELDS, PARTITION_KEYS
 
 TABLE = "bench_events"
 
@@ -45,32 +45,10 @@ def prefix(rows: int) -> str:
 
 TARGET_SECONDS = 1.0
 OUT = REPO_ROOT / "build" / "bench" / "athena_api.json"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 def table_input(location: str) -> dict[str, Any]:
-    return {
-        "Name": TABLE,
-        "TableType": "EXTERNAL_TABLE",
-        "StorageDescriptor": {
-            "Location": location,
-            "Columns": [{"Name": f.name, "Type": CONTRACT_GLUE_TYPES[f.type]} for f in FIELDS],
-            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
-        },
-        "PartitionKeys": [{"Name": key, "Type": "string"} for key in PARTITION_KEYS],
-        "Parameters": {
-            "projection.enabled": "true",
-            "projection.year.type": "integer",
-            "projection.year.range": "2020,2099",
-            "projection.month.type": "integer",
-            "projection.month.range": "1,12",
-            "projection.month.digits": "2",
-            "projection.day.type": "integer",
-            "projection.day.range": "1,31",
-            "projection.day.digits": "2",
-            "storage.location.template": location + "year=${year}/month=${month}/day=${day}/",
-        },
-    }
+    return glue_table_input(location, name=TABLE)
 
 
 def upload(s3: Any, events_dir: Path, bucket: str, key_prefix: str) -> None:

@@ -1,5 +1,6 @@
 # Kinesis Data Firehose: clients put JSON events, Firehose batches them into raw/YYYY/MM/DD/HH/
-# objects (AWS appends the date path to a prefix without expressions; LocalStack does the same).
+# objects (AWS appends the date path to a prefix without expressions; so does the local Firehose
+# provider in emulator/, which also buffers and compresses as configured here).
 
 resource "aws_cloudwatch_log_group" "firehose" {
   #checkov:skip=CKV_AWS_158:Delivery logs hold no event data; CMK encryption is optional via kms_key_arn.

@@ -132,7 +132,7 @@ variable "firehose_buffering_interval_seconds" {
 }
 
 variable "firehose_compression" {
-  description = "Compression of raw objects: GZIP on AWS (less storage/transfer); LocalStack ignores it, so local uses UNCOMPRESSED. The transformer reads both."
+  description = "Compression of raw objects: GZIP (less storage/transfer) on AWS and locally. The transformer reads both."
   type        = string
   default     = "GZIP"
 

@@ -106,6 +106,9 @@ def localstack_env(gateway_port: int) -> dict[str, str]:
         "LOCALSTACK_HOST": f"localhost:{gateway_port}",  # URLs LocalStack hands out must resolve offline
         "SQS_ENDPOINT_STRATEGY": "off",  # http://localhost:4566/<account>/<queue>: resolves offline and the AWS provider accepts it
         "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR,
+        # our Firehose provider (emulator/, clickstream_emulator.firehose): AWS's S3 delivery;
+        # PROVIDER_OVERRIDE_FIREHOSE=default selects LocalStack's own (for A/B benchmarks)
+        "PROVIDER_OVERRIDE_FIREHOSE": os.environ.get("PROVIDER_OVERRIDE_FIREHOSE") or "clickstream",
         "LAMBDA_SUBPROCESS_RUNTIME_ROOT": str(RUNTIME_ROOT),
         "LAMBDA_SUBPROCESS_ENDPOINT_HOST": "127.0.0.1",
         "PERSISTENCE": "0",  # every start is a clean state; `make up` redeploys

@@ -8,9 +8,12 @@ invocations waiting in the on-failure queue -> the last errors in the transforme
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
 import time
+import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -18,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from clickstream_common.inventory import Inventory, inventory_from_outputs
 from clickstream_common.outputs import OutputsNotFoundError, load_outputs
+from clickstream_emulator.lambda_executor.bootstrap import MEMORY_WARNING
 
 if TYPE_CHECKING:
     from types_boto3_logs.type_defs import FilteredLogEventTypeDef
@@ -42,6 +46,37 @@ def _firehose(out: dict[str, Any]) -> None:
     d = boto3.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
     print(f"firehose {name}: {d['DeliveryStreamDescription']['DeliveryStreamStatus']}")
     _firehose_metric(name)
+    _firehose_buffers()
+
+
+def _firehose_buffers() -> None:
+    """Locally: per stream, what the local Firehose holds but has not delivered yet (its
+    /_clickstream/firehose/buffers endpoint, emulator/ clickstream_emulator.firehose)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return  # AWS: Firehose's buffers are not observable
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_clickstream/firehose/buffers", timeout=5) as r:
+            streams = json.load(r)["streams"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"  buffers: not reported ({exc})")
+        return
+    for s in streams:
+        line = (
+            f"  {s['stream']}: {s['buffered_records']:,} records, {s['buffered_bytes']:,} bytes "
+            f"buffered; delivered {s['delivered_records']:,} records in "
+            f"{s['delivered_objects']:,} objects"
+        )
+        if s["in_flight_records"]:
+            line += f"; {s['in_flight_records']:,} in flight"
+        if s["retrying_records"] or s["failed_attempts"]:
+            line += (
+                f"; {s['retrying_records']:,} records retrying, {s['failed_attempts']} failed "
+                f"attempts (last: {s['last_error']})"
+            )
+        if s["error_output_records"]:
+            line += f"; {s['error_output_records']:,} records sent to the error output"
+        print(line)
 
 
 def _firehose_metric(name: str) -> None:
@@ -138,7 +173,11 @@ def _lambda_errors(out: dict[str, Any], limit: int = 5) -> None:
             logGroupName=group, startTime=since, filterPattern=ERROR_PATTERN
         )
         for n, page in enumerate(pages):
-            events.extend(e for e in page["events"] if ERROR_LINE.search(e["message"]))
+            events.extend(
+                e
+                for e in page["events"]
+                if ERROR_LINE.search(e["message"]) and MEMORY_WARNING not in e["message"]
+            )
             if n + 1 >= MAX_LOG_PAGES:
                 break
     except logs.exceptions.ResourceNotFoundException:
@@ -151,6 +190,37 @@ def _lambda_errors(out: dict[str, Any], limit: int = 5) -> None:
     for e in sorted(events, key=lambda e: e["timestamp"])[-limit:]:
         stamp = time.strftime("%H:%M:%S", time.gmtime(e["timestamp"] / 1000))
         print(f"  {stamp} {e['message'].strip()[:200]}")
+
+
+def memory_warnings(logs: Any, group: str, since_ms: int) -> list[FilteredLogEventTypeDef]:
+    """The local executor's MEMORY_LIMIT_EXCEEDED lines: invocations whose peak memory exceeded
+    the function's Memory Size, which AWS would end with Runtime.OutOfMemory (never on AWS)."""
+    found: list[FilteredLogEventTypeDef] = []
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, startTime=since_ms, filterPattern=MEMORY_WARNING
+    )
+    for n, page in enumerate(pages):
+        found.extend(e for e in page["events"] if MEMORY_WARNING in e["message"])
+        if n + 1 >= MAX_LOG_PAGES:
+            break
+    return found
+
+
+def _memory(out: dict[str, Any]) -> None:
+    logs = boto3.client("logs")
+    group = str(out["lambda_log_group"])
+    try:
+        found = memory_warnings(logs, group, int((time.time() - 24 * 3600) * 1000))
+    except logs.exceptions.ResourceNotFoundException:
+        return
+    if not found:
+        print("lambda memory: no invocation above its Memory Size in the last 24 h")
+        return
+    print(
+        f"lambda memory: {len(found)} invocations above their Memory Size in the last 24 h "
+        "(AWS would end them with Runtime.OutOfMemory), the last:"
+    )
+    print(f"  {found[-1]['message'].strip()[:300]}")
 
 
 def main() -> int:
@@ -166,6 +236,7 @@ def main() -> int:
         _section("failures")
         _failures(out)
         _lambda_errors(out)
+        _memory(out)
     except (BotoCoreError, ClientError) as exc:
         print(f"error talking to AWS/LocalStack: {exc}", file=sys.stderr)
         return 1

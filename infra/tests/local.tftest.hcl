@@ -58,10 +58,11 @@ run "local_environment" {
 
   assert {
     condition = (
-      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].compression_format == "UNCOMPRESSED" &&
-      !aws_kinesis_firehose_delivery_stream.events.server_side_encryption[0].enabled
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].compression_format == "GZIP" &&
+      aws_kinesis_firehose_delivery_stream.events.extended_s3_configuration[0].buffering_size == 64 &&
+      aws_kinesis_firehose_delivery_stream.events.server_side_encryption[0].enabled
     )
-    error_message = "LocalStack ignores compression and lacks Firehose SSE: local config must say so"
+    error_message = "the local Firehose (emulator/) delivers like AWS: local config uses dev's size, GZIP and SSE"
   }
 
   assert {

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from pathlib import Path
+
+import hcl2
 
 from clickstream_common import catalog, schema
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_generated_table_file_is_in_sync_with_the_contract() -> None:
@@ -48,3 +54,13 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch, capsys) -> None:
     assert catalog.main([]) == 0
     assert catalog.main(["--check"]) == 0
     assert catalog.main(["--bogus"]) == 2
+
+
+def test_the_glue_api_table_input_uses_terraforms_default_year_range() -> None:
+    """glue_table_input() (tests, benches) builds the table Terraform declares: same defaults."""
+    variables = hcl2.loads((ROOT / "infra" / "variables.tf").read_text())["variable"]
+    default = next(
+        b['"projection_year_range"']["default"] for b in variables if '"projection_year_range"' in b
+    )
+    signature = inspect.signature(catalog.glue_table_input)
+    assert signature.parameters["year_range"].default == default.strip('"')

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from athena_local.compare import mismatches, order_spec
-from athena_local.glue_table import CONTRACT_GLUE_TYPES
-from clickstream_common.schema import FIELDS, PARTITION_KEYS, TABLE_NAME
+from clickstream_common.catalog import PARQUET_SERDE, glue_table_input
+from clickstream_common.schema import TABLE_NAME
 
 from .support import REPO, VENV_BIN, clean_pipeline, client, run_cli, wait_reconciled
 from .test_happy_path import SESSIONS_DAY, truth
@@ -34,7 +34,6 @@ pytestmark = pytest.mark.e2e
 EVENTS = 6_000
 START, END = "2024-12-24", "2024-12-27"
 SEED = 1414
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 #: Athena's smallest allowed BytesScannedCutoffPerQuery.
 MIN_CUTOFF = 10 * 1024 * 1024
 FINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
@@ -52,31 +51,7 @@ def glue(outputs: dict[str, Any]) -> Any:
 
 def events_table_input(location: str) -> dict[str, Any]:
     """The ``events`` table with partition projection, as infra/glue.tf declares it."""
-    return {
-        "Name": TABLE_NAME,
-        "TableType": "EXTERNAL_TABLE",
-        "StorageDescriptor": {
-            "Location": location,
-            "Columns": [{"Name": f.name, "Type": CONTRACT_GLUE_TYPES[f.type]} for f in FIELDS],
-            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
-        },
-        "PartitionKeys": [{"Name": key, "Type": "string"} for key in PARTITION_KEYS],
-        "Parameters": {
-            "classification": "parquet",
-            "projection.enabled": "true",
-            "projection.year.type": "integer",
-            "projection.year.range": "2020,2099",
-            "projection.month.type": "integer",
-            "projection.month.range": "1,12",
-            "projection.month.digits": "2",
-            "projection.day.type": "integer",
-            "projection.day.range": "1,31",
-            "projection.day.digits": "2",
-            "storage.location.template": location + "year=${year}/month=${month}/day=${day}/",
-        },
-    }
+    return glue_table_input(location)
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +294,8 @@ def test_clickstream_query_reads_the_glue_table(
     narrowed = {
         k: v
         for k, v in table.items()
-        if k in ("Name", "StorageDescriptor", "PartitionKeys", "Parameters", "TableType")
+        if k
+        in ("Name", "Description", "StorageDescriptor", "PartitionKeys", "Parameters", "TableType")
     }
     narrowed["StorageDescriptor"] = dict(
         table["StorageDescriptor"],

@@ -41,7 +41,8 @@ def delivered(
         [
             "clickstream-generate",
             *("--count", str(EVENTS), "--start", START, "--end", END, "--seed", str(SEED)),
-            # 40 Firehose records of 25 events per call: ~12 raw objects, ~12 Lambda invocations
+            # 40 Firehose records of 25 events per call; Firehose merges the calls of each
+            # buffering interval into one GZIP object
             *("--batch-size", "40", "--manifest", str(manifest_path), "--quiet"),
         ]
     )
@@ -57,7 +58,7 @@ def test_every_sent_event_is_one_parquet_row_in_its_event_day(delivered: dict[st
     assert inv.records_in == inv.parquet_rows == manifest["good"]
     assert inv.quarantine_records == 0
     assert dict(inv.rows_by_day) == manifest["by_day"]
-    assert inv.raw_objects > 1, "expected several Firehose objects (several invocations)"
+    assert inv.raw_objects >= 1  # as many as the sending took buffering intervals (1 s locally)
 
 
 def truth(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -88,3 +88,10 @@ def log_markers(event, context):
     if event.get("mode") == "logging":
         logger.info("logging %s", marker)
     return {"request_id": context.aws_request_id}
+
+
+def allocate(event, context):
+    """Holds ``mb`` MiB resident (every page touched) for the memory-limit warning test."""
+    block = bytearray(event["mb"] * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])
+    return {"allocated_mb": len(block) // (1024 * 1024)}

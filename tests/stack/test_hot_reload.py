@@ -9,49 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from clickstream_emulator.lambda_executor import bootstrap, hot_reload
 
+from .test_bootstrap_protocol import FakeLocalStack
+
 BOOTSTRAP = Path(bootstrap.__file__)
 
 HANDLER = 'from pkg import helper\ndef handler(event, context):\n    return {"v": helper.VERSION}\n'
-
-
-class FakeLocalStack:
-    """Plays LocalStack's executor endpoint: records what the bootstrap posts."""
-
-    def __init__(self) -> None:
-        self.posts: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.posts.put((self.path, body))
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/_localstack_lambda/env1"
-
-    def next_post(self) -> tuple[str, dict]:
-        path, body = self.posts.get(timeout=20)
-        return path.split("/_localstack_lambda/env1", 1)[1], json.loads(body or b"{}")
 
 
 def _invoke(port: int, request_id: str) -> None:

@@ -17,6 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALSTACK_PY = REPO / ".venv-localstack" / "bin" / "python"
+# LocalStack's own code runs here: its venv is installed by `make up`, so this runs with the e2e suite.
+pytestmark = pytest.mark.e2e
 
 PROBE = r"""
 import datetime, json

@@ -34,3 +34,18 @@ def test_log_level_silences_our_logger_and_the_libraries(
     assert capsys.readouterr().out == "shown\n"
     assert logging.getLogger().level == logging.CRITICAL
     assert logging.getLogger("botocore").getEffectiveLevel() == logging.CRITICAL
+
+
+def test_a_reimport_writes_each_line_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make dev` re-imports the handler module in a warm runtime: lines must not double."""
+    import importlib
+
+    reloaded = importlib.reload(handler)
+    importlib.reload(reloaded)
+    reloaded.configure_logging("INFO")
+    reloaded.logger.error("once")
+    assert capsys.readouterr().out == "once\n"
+    ours = [
+        h for h in logging.getLogger("transformer").handlers if type(h).__name__ == "_StdoutLines"
+    ]
+    assert len(ours) == 1

@@ -27,20 +27,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from clickstream_common.catalog import GLUE_TYPES
 from clickstream_common.schema import EVENTS_PREFIX, FIELDS, PARTITION_KEYS, TABLE_NAME
 
 
 class UnsupportedTableError(ValueError):
     """The Glue table uses something the local engine cannot read (named in the message)."""
 
-
-#: The contract's logical types as Glue catalogs them (what a crawler infers from the Parquet).
-CONTRACT_GLUE_TYPES: dict[str, str] = {
-    "string": "string",
-    "timestamp": "timestamp",
-    "float64": "double",
-    "int32": "int",
-}
 
 #: Glue (Hive) primitive types -> (Arrow type DuckDB reads, SQL type for sqlglot's schema).
 _PRIMITIVES: dict[str, tuple[pa.DataType, str]] = {
@@ -171,7 +164,7 @@ class CatalogTable:
             database=database,
             name=TABLE_NAME,
             location=location,
-            columns=tuple(Column(f.name, CONTRACT_GLUE_TYPES[f.type]) for f in FIELDS),
+            columns=tuple(Column(f.name, GLUE_TYPES[f.type]) for f in FIELDS),
             partition_keys=tuple(Column(key, "string") for key in PARTITION_KEYS),
             parameters={"projection.enabled": "true"}
             | {f"projection.{key}.type": "injected" for key in PARTITION_KEYS},

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from clickstream_common.schema import FIELDS, PARTITION_KEYS, TABLE_NAME, LogicalType
 
@@ -30,6 +31,11 @@ GLUE_TYPES: dict[LogicalType, str] = {
 PARTITION_DIGITS: dict[str, int] = {"year": 4, "month": 2, "day": 2}
 #: Value ranges of month and day; the year range is a Terraform variable (a deployment choice).
 PARTITION_RANGES: dict[str, tuple[int, int]] = {"month": (1, 12), "day": (1, 31)}
+
+#: How the events' Parquet is catalogued (the same strings as infra/glue.tf).
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 
 GENERATED_PATH = Path(__file__).resolve().parents[3] / "infra" / "catalog" / "events_table.json"
 
@@ -55,6 +61,40 @@ def table_definition() -> dict[str, object]:
         },
         # year=${year}/month=${month}/day=${day}: appended to the table location for projection.
         "location_template": "/".join(f"{key}=${{{key}}}" for key in PARTITION_KEYS) + "/",
+    }
+
+
+def glue_table_input(
+    location: str, name: str = TABLE_NAME, year_range: str = "2020,2035"
+) -> dict[str, Any]:
+    """The ``events`` table as a Glue API ``TableInput`` with partition projection: what
+    ``aws_glue_catalog_table.events`` declares (default ``projection_year_range`` included), for
+    tests and benches that create a table like it under another name or location."""
+    facts = table_definition()
+    digits, ranges = PARTITION_DIGITS, facts["partition_ranges"]
+    assert isinstance(ranges, dict)
+    projection: dict[str, str] = {"projection.enabled": "true"}
+    for key in PARTITION_KEYS:
+        projection[f"projection.{key}.type"] = "integer"
+        projection[f"projection.{key}.range"] = year_range if key == "year" else ranges[key]
+        projection[f"projection.{key}.digits"] = str(digits[key])
+    return {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "StorageDescriptor": {
+            "Location": location,
+            "Columns": [{"Name": f.name, "Type": GLUE_TYPES[f.type]} for f in FIELDS],
+            "InputFormat": PARQUET_INPUT_FORMAT,
+            "OutputFormat": PARQUET_OUTPUT_FORMAT,
+            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
+        },
+        "PartitionKeys": [{"Name": key, "Type": "string"} for key in PARTITION_KEYS],
+        "Parameters": {
+            "classification": "parquet",
+            "EXTERNAL": "TRUE",
+            **projection,
+            "storage.location.template": location + str(facts["location_template"]),
+        },
     }
 
 

@@ -10,6 +10,7 @@ scripts/tf.sh runs ``python -m clickstream_common.localstack URL``.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from types_boto3_firehose import FirehoseClient
+    from types_boto3_firehose.literals import CompressionFormatType
     from types_boto3_s3 import S3Client
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
@@ -103,11 +105,20 @@ def client(service: str, url: str | None = None, **config: Any) -> Any:
 
 
 @contextmanager
-def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterator[str]:
+def scratch_delivery_stream(
+    name_prefix: str,
+    url: str | None = None,
+    *,
+    size_mb: int = 64,
+    interval_seconds: int = 1,
+    compression: CompressionFormatType = "GZIP",
+) -> Iterator[str]:
     """A throwaway bucket + DirectPut Firehose stream (same name) writing to ``raw/``.
 
-    For generator tests and benches that must not touch the deployed pipeline. Cleanup tolerates
-    a test that already deleted the stream or the bucket (fault tests do).
+    For generator tests and benches that must not touch the deployed pipeline. The defaults are
+    the deployed stream's local settings (infra/envs/local.tfvars): the local Firehose buffers
+    and compresses like AWS, so read what it wrote with :func:`flush_firehose` and
+    :func:`object_bytes`. Cleanup tolerates a test that already deleted the stream or the bucket.
     """
     name = f"{name_prefix}-{uuid.uuid4().hex[:10]}"
     s3: S3Client = client("s3", url)
@@ -120,7 +131,8 @@ def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterato
             "RoleARN": f"arn:aws:iam::000000000000:role/{name_prefix}",
             "BucketARN": f"arn:aws:s3:::{name}",
             "Prefix": "raw/",
-            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
+            "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval_seconds},
+            "CompressionFormat": compression,
         },
     )
     deadline = time.monotonic() + 30
@@ -143,6 +155,25 @@ def scratch_delivery_stream(name_prefix: str, url: str | None = None) -> Iterato
                 for obj in page.get("Contents", []):
                     s3.delete_object(Bucket=name, Key=obj["Key"])
             s3.delete_bucket(Bucket=name)
+
+
+def flush_firehose(url: str | None = None, timeout: float = 120) -> dict[str, Any]:
+    """Deliver everything the local Firehose buffers, now (its internal flush endpoint).
+
+    Local only: on AWS, Firehose delivers on its own schedule. Returns the endpoint's summary
+    (per stream what was flushed and delivered; ``undelivered_records`` overall)."""
+    request = urllib.request.Request(
+        f"{url or endpoint()}/_clickstream/firehose/flush", method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        summary: dict[str, Any] = json.load(response)
+    return summary
+
+
+def object_bytes(s3: Any, bucket: str, key: str) -> bytes:
+    """An object's content, gunzipped when it is GZIP (by magic bytes, as the transformer does)."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
 
 
 if __name__ == "__main__":

@@ -200,6 +200,7 @@ class FirehoseSink:
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="firehose")
         self._max_inflight = concurrency * 2
         self._inflight: deque[tuple[Batch[Envelope], Future[DeliveryResult]]] = deque()
+        self._finished_before_error: list[Completed] = []  # see submit()
 
     def put(self, payloads: Sequence[bytes]) -> list[str | None]:
         """One PutRecordBatch call; per-entry error codes (None = accepted)."""
@@ -230,18 +231,27 @@ class FirehoseSink:
     def submit(self, batch: Batch[Envelope]) -> list[Completed]:
         fut = self._pool.submit(self._deliver, [r.data for r in batch.items])
         self._inflight.append((batch, fut))
-        completed = []
-        while self._inflight and (
-            len(self._inflight) > self._max_inflight or self._inflight[0][1].done()
-        ):
-            completed.append(self._finish_oldest())
+        completed: list[Completed] = []
+        try:
+            while self._inflight and (
+                len(self._inflight) > self._max_inflight or self._inflight[0][1].done()
+            ):
+                completed.append(self._finish_oldest())
+        except Exception:
+            # batches finished before the failing one are in the stats: abort() reports them,
+            # so the manifest counts every record the stats count as sent
+            self._finished_before_error.extend(completed)
+            raise
         return completed
 
     def close(self) -> list[Completed]:
-        completed = []
+        completed: list[Completed] = []
         try:
             while self._inflight:
                 completed.append(self._finish_oldest())
+        except Exception:
+            self._finished_before_error.extend(completed)  # reported by abort(), as in submit()
+            raise
         finally:
             self._pool.shutdown(wait=True)
         return completed
@@ -253,7 +263,7 @@ class FirehoseSink:
         (the caller counts them as unsent).
         """
         self._pool.shutdown(wait=True, cancel_futures=True)
-        completed = []
+        completed, self._finished_before_error = self._finished_before_error, []
         for batch, fut in self._inflight:
             if not fut.cancelled() and fut.exception() is None:
                 done = Completed(batch, fut.result())

@@ -52,6 +52,9 @@ class _StdoutLines(logging.Handler):
 #: The transformer's own log lines, filtered by ``LOG_LEVEL``. (The EMF metrics line is printed,
 #: not logged: metrics must not disappear with a quieter log level.)
 logger = logging.getLogger("transformer")
+# Loggers outlive a re-import of this module (`make dev`'s hot reload, tests): replace the handler
+# an earlier import added instead of stacking a second one (each line would be written twice).
+logger.handlers = [h for h in logger.handlers if type(h).__name__ != _StdoutLines.__name__]
 logger.addHandler(_StdoutLines())
 logger.propagate = False
 

@@ -94,19 +94,13 @@ class GlueProvider(ServiceLifecycleHook):
 
     @handler("GetCrawlers", expand=False)
     def get_crawlers(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        response = call_moto(context)
-        for crawler in response.get("Crawlers") or []:
-            REGISTRY.decorate(_key(context, crawler["Name"]), crawler)
-        return response
+        return _decorated_crawlers(context)
 
     @handler("BatchGetCrawlers", expand=False)
     def batch_get_crawlers(
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        response = call_moto(context)
-        for crawler in response.get("Crawlers") or []:
-            REGISTRY.decorate(_key(context, crawler["Name"]), crawler)
-        return response
+        return _decorated_crawlers(context)
 
     @handler("GetCrawlerMetrics", expand=False)
     def get_crawler_metrics(
@@ -114,3 +108,11 @@ class GlueProvider(ServiceLifecycleHook):
     ) -> dict[str, Any]:
         names = request.get("CrawlerNameList") or sorted(_backend(context).crawlers)
         return {"CrawlerMetricsList": [REGISTRY.metrics(_key(context, n)) for n in names]}
+
+
+def _decorated_crawlers(context: RequestContext) -> dict[str, Any]:
+    """moto's answer listing crawlers, each with the run state our registry keeps."""
+    response: dict[str, Any] = call_moto(context)
+    for crawler in response.get("Crawlers") or []:
+        REGISTRY.decorate(_key(context, crawler["Name"]), crawler)
+    return response

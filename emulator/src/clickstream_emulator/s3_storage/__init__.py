@@ -1,0 +1,1 @@
+"""One S3 object store per LocalStack instance (see patch.py)."""

@@ -1,0 +1,1 @@
+"""Unit tests of the LocalStack extensions (emulator/) that need no running stack."""
