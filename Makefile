@@ -57,7 +57,7 @@ $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator
 	@py=$$(scripts/python.sh); want=$$(cat .python-version); \
 	  if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$$want" ]; then \
 	    echo "$(VENV) is not Python $$want: recreating it"; rm -rf $(VENV); fi; \
-	  $$py scripts/venv_install.py --create $(VENV)
+	  $$py scripts/venv_install.py --create --no-pip $(VENV)
 	@# uv (requirements/uv.txt, bootstrapped with pip) from its cache; pip when uv is unavailable
 	$(PY) scripts/venv_install.py $(VENV) -r requirements/dev.txt
 	$(PY) scripts/venv_install.py $(VENV) --no-deps -e . -e emulator  # emulator: pure parts of the LocalStack extensions, for unit tests

@@ -18,9 +18,8 @@ want="$(sha256sum "$LOCK" | cut -d' ' -f1) $(cat "$ROOT/.python-version")"
 if [[ ! -x "$VENV/bin/checkov" || "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
   echo "checkov.sh: installing checkov into .venv-checkov from requirements/checkov.txt" >&2
   rm -rf "$VENV"
-  "$py" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-  "$VENV/bin/python" -m pip install -q -r "$LOCK" >&2
+  "$py" "$ROOT/scripts/venv_install.py" --create --no-pip "$VENV" >&2
+  "$py" "$ROOT/scripts/venv_install.py" "$VENV" -r "$LOCK" >&2
   echo "$want" >"$STAMP"
 fi
 

@@ -5,9 +5,11 @@
 
 Why: creating a venv with pip in it (ensurepip) and installing the lock files with pip (from its
 cache) took about a minute per virtualenv on a fresh clone; uv installs the same pins from its
-own cache (hard links where it can) in seconds. ``--no-pip``: a venv only this script installs
-into (LocalStack's) is created without pip when uv is at hand (ensurepip alone takes 5 s); the
-project venv keeps pip, which scripts/build_lambda.py uses for the Lambda's platform. uv is
+own cache (hard links where it can) in seconds. Every uv install is tried ``--offline`` first:
+the pins are exact, so uv's cache alone can satisfy them, and revalidating the index pages of a
+hundred packages costs ~4 s per install even when nothing is downloaded; on a cache miss the same
+install runs online. ``--no-pip``: the venv is created without pip when uv is at hand (ensurepip
+alone takes 3-5 s); the pip fallback bootstraps it with ensurepip when it is needed. uv is
 bootstrapped from PyPI with the interpreter's pip into .local/tools/uv-<version>/ at the version
 pinned in requirements/uv.txt (once, shared by both virtualenvs; a lock serialises the two
 installs running side by side), so nothing is installed by hand and nothing outside the clone is
@@ -95,21 +97,32 @@ def create(venv: Path, no_pip: bool) -> int:
 
 def pip_install(venv: Path, args: list[str]) -> int:
     python = str(venv / "bin" / "python")
-    has_pip = (
-        subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0
-    )
-    if (
-        not has_pip
-        and subprocess.run([python, "-m", "ensurepip"], capture_output=True).returncode != 0
-    ):
+    if not ensure_pip(python):
         return 1
     return subprocess.run([python, "-m", "pip", "install", "-q", "--no-compile", *args]).returncode
 
 
+def uv_pip_install(uv: Path, args: list[str]) -> int:
+    """`uv pip install ARGS`, from uv's cache alone when it can (no index round trips), else online.
+
+    uv does not byte-compile by default (as pip --no-compile: modules compile on first import).
+    The offline attempt's output is dropped: a cache miss there is expected, not an error.
+    """
+    offline = [str(uv), "pip", "install", "--quiet", "--offline", *args]
+    if subprocess.run(offline, capture_output=True).returncode == 0:
+        return 0
+    return subprocess.run([str(uv), "pip", "install", "--quiet", *args]).returncode
+
+
+def ensure_pip(python: str) -> bool:
+    """True when ``python -m pip`` works, bootstrapping it with ensurepip if needed."""
+    if subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+        return True
+    return subprocess.run([python, "-m", "ensurepip"], capture_output=True).returncode == 0
+
+
 def uv_install(uv: Path, venv: Path, args: list[str]) -> int:
-    # uv does not byte-compile by default (as pip --no-compile: modules compile on first import)
-    cmd = [str(uv), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *args]
-    return subprocess.run(cmd).returncode
+    return uv_pip_install(uv, ["--python", str(venv / "bin" / "python"), *args])
 
 
 def install(venv: Path, args: list[str]) -> int:

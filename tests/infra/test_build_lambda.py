@@ -1,12 +1,13 @@
 """The Lambda zip build: content, trimming, reproducibility and the 250 MB limit.
 
-Uses the real build (pip for the Lambda platform, cached under build/lambda/cache), writing into
-a temporary directory so the deployable build/lambda/transformer.zip is left alone.
+Uses the real build (uv, or pip, for the Lambda platform, cached under build/lambda/cache),
+writing into a temporary directory so the deployable build/lambda/transformer.zip is left alone.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import struct
 import sys
 import zipfile
 from pathlib import Path
@@ -57,6 +58,30 @@ def test_entries_are_sorted_with_fixed_timestamps(built: build_lambda.BuildResul
     infos = zipfile.ZipFile(built.zip_path).infolist()
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {build_lambda.FIXED_DATE}
+
+
+def test_every_pyc_is_hash_based(built: build_lambda.BuildResult) -> None:
+    """Timestamp-based .pyc carry the build's mtimes and paths: the zip would differ per build."""
+    with zipfile.ZipFile(built.zip_path) as zf:
+        flags = {
+            name: struct.unpack("<I", zf.read(name)[4:8])[0]
+            for name in zf.namelist()
+            if name.endswith(".pyc")
+        }
+    assert flags and {n: f for n, f in flags.items() if f != 3} == {}  # 3 = checked hash
+
+
+@pytest.mark.slow
+def test_uv_and_pip_builds_are_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each installer in its own dependency cache: the zip does not depend on who installed."""
+    shas = {}
+    for installer in ("uv", "pip"):
+        monkeypatch.setenv("CLICKSTREAM_INSTALLER", installer)
+        monkeypatch.setattr(build_lambda, "BUILD_DIR", tmp_path / installer)
+        shas[installer] = build_lambda.build(tmp_path / f"{installer}.zip").sha256
+    assert shas["uv"] == shas["pip"]
 
 
 def test_build_fails_clearly_above_the_unzipped_limit(

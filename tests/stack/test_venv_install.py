@@ -55,14 +55,6 @@ def test_pip_installs_the_same_into_a_venv_uv_created(tmp_path: Path) -> None:
     assert _imports_six(venv)
 
 
-@pytest.mark.slow
-def test_the_project_venv_keeps_pip(tmp_path: Path) -> None:
-    """scripts/build_lambda.py runs the venv's pip for the Lambda platform's wheels."""
-    venv = tmp_path / "venv"
-    assert _run("--create", str(venv)).returncode == 0
-    assert (venv / "bin" / "pip").is_file()
-
-
 def test_not_a_venv_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done = _run(str(tmp_path), SIX)
     assert done.returncode == 2
