@@ -36,6 +36,15 @@ export LAMBDA_RETRY_BASE_DELAY ?= 2
 # seconds; read when LocalStack starts.
 export FIREHOSE_RETRY_SECONDS ?= 10
 
+# Bytecode of every Python process started here (LocalStack, the tools, the tests) is kept in
+# .local/pycache, never beside the sources, and reused by the next process: each tool compiling
+# boto3 afresh cost ~1 s, LocalStack's start 9 s instead of 3 s. Python's own switch against
+# writing it (PYTHONDONTWRITEBYTECODE, set on some machines to keep source trees clean) is
+# cleared for them: the prefix keeps the trees clean. The Lambda runs isolated (python -I) from its
+# zip's precompiled files, as on AWS, so none of this reaches it.
+export PYTHONPYCACHEPREFIX ?= $(ROOT)/.local/pycache
+export PYTHONDONTWRITEBYTECODE :=
+
 # Which tfvars `make up`/`deploy` apply to LocalStack: `make up ENV=dev` deploys the AWS
 # configuration (infra/envs/dev.tfvars) with only the endpoints changed. Only a command-line ENV
 # counts: POSIX shells use an ENV environment variable for something else.
@@ -263,4 +272,4 @@ bench: venv ## Benchmarks (transformer, generator, queries, freshness) with base
 
 .PHONY: clean
 clean: ## Remove build output and local state (keeps the virtualenvs)
-	rm -rf build .local/outputs.json .pytest_cache .ruff_cache .mypy_cache
+	rm -rf build .local/outputs.json .local/pycache .pytest_cache .ruff_cache .mypy_cache

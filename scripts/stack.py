@@ -261,6 +261,14 @@ def read_pid() -> int | None:
         return None
 
 
+def recorded_port() -> int | None:
+    """The port the recorded LocalStack listens on (the pid file's second field)."""
+    try:
+        return int(PID_FILE.read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def is_our_localstack(pid: int) -> bool:
     """Alive and really LocalStack (not a reused pid)."""
     try:
@@ -370,6 +378,13 @@ def start() -> None:
     started = time.monotonic()
     pid = read_pid()
     if pid and is_our_localstack(pid):
+        running_on = recorded_port()
+        if running_on is not None and running_on != port():
+            raise StackError(
+                f"this checkout's LocalStack is running on port {running_on} (pid {pid}), not "
+                f"{port()}: use LOCALSTACK_PORT={running_on}, or stop it first "
+                f"(make down LOCALSTACK_PORT={running_on})"
+            )
         if not not_ready(health()):
             print(f"localstack already running on {endpoint()} (pid {pid})")
             return
@@ -397,7 +412,7 @@ def start() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # not killed by the caller's Ctrl-C; stopped by `stop`
         )
-    PID_FILE.write_text(f"{process.pid}\n")
+    PID_FILE.write_text(f"{process.pid} {port()}\n")
     wait_ready(process.pid, started)
 
 

@@ -75,6 +75,8 @@ provider_installation {
 EOF
   fi
   export TF_CLI_CONFIG_FILE="$rc"
+  # No version check against checkpoint-api.hashicorp.com: it fails offline and leaks nothing useful.
+  export CHECKPOINT_DISABLE=1
 }
 
 # --- environments -------------------------------------------------------------------------------
@@ -170,14 +172,32 @@ prepare_local_workdir() {
   PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries")
 }
 
+# `terraform init` is skipped when nothing it reads changed since it last succeeded here (the
+# configuration, the lock file, the CLI config with the provider mirror, the state path and the
+# data dir's backend record): `make up` inits in one step and applies in the next, and each init
+# costs a second or more of provider checks.
+init_key() { # init_key [init args...]
+  {
+    cat "$INFRA"/*.tf "$TF_WORKDIR/.terraform.lock.hcl" "${TF_CLI_CONFIG_FILE:-/dev/null}" 2>/dev/null || true
+    cat "$TF_DATA_DIR/terraform.tfstate" 2>/dev/null || echo "no backend record"
+    find "$TF_DATA_DIR/providers" 2>/dev/null | sort # the installed providers (links into the mirror)
+    echo "$STATE_FILE $TF_WORKDIR $* $("$TF_BIN" version)"
+  } | sha256sum | cut -d' ' -f1
+}
+
 tf_init() {
-  local log
-  log="$(dirname "$STATE_FILE")/init.log"
-  tf init -input=false -no-color -backend-config="path=$STATE_FILE" "$@" >"$log" 2>&1 ||
-    {
-      cat "$log" >&2
-      die "terraform init failed for $ENV_NAME"
-    }
+  local log dir
+  dir="$(dirname "$STATE_FILE")"
+  log="$dir/init.log"
+  if [[ "$(cat "$dir/init.key" 2>/dev/null)" != "$(init_key "$@")" ]]; then
+    rm -f "$dir/init.key"
+    tf init -input=false -no-color -backend-config="path=$STATE_FILE" "$@" >"$log" 2>&1 ||
+      {
+        cat "$log" >&2
+        die "terraform init failed for $ENV_NAME"
+      }
+    init_key "$@" >"$dir/init.key" # what init left behind: its lock file and backend record
+  fi
   [[ -z "$LOCAL_MODE" ]] || provider_override
 }
 
