@@ -355,20 +355,27 @@ def compile_pyc(python: str, staging: Path) -> None:
     depend only on the sources.
     """
     if sys.executable == python:
-        ok = compileall.compile_dir(
-            str(staging),
-            quiet=1,
-            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-            stripdir=str(staging),
-            prependdir=LAMBDA_TASK_ROOT,
-            workers=1,
-        )
+        # The .pyc files belong beside the sources in the zip: a PYTHONPYCACHEPREFIX (the Makefile
+        # sets one) would send them to the cache directory instead.
+        prefix, sys.pycache_prefix = sys.pycache_prefix, None
+        try:
+            ok = compileall.compile_dir(
+                str(staging),
+                quiet=1,
+                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+                stripdir=str(staging),
+                prependdir=LAMBDA_TASK_ROOT,
+                workers=1,
+            )
+        finally:
+            sys.pycache_prefix = prefix
         if not ok:
             raise BuildError("byte-compiling the zip content failed (syntax error?)")
         return
     proc = subprocess.run(
         [
             python,
+            "-E",  # no PYTHONPYCACHEPREFIX: the .pyc files go beside the sources, into the zip
             "-m",
             "compileall",
             "-q",

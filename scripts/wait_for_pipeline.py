@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from clickstream_common.inventory import Inventory, inventory_from_outputs
-from clickstream_common.outputs import load_outputs
+from clickstream_common.outputs import OutputsNotFoundError, load_outputs
 
 
 def done(inv: Inventory, want_good: int, want_bad: int) -> bool:
@@ -26,21 +27,49 @@ def done(inv: Inventory, want_good: int, want_bad: int) -> bool:
     return inv.reconciled and inv.parquet_rows >= want_good and inv.quarantine_records >= want_bad
 
 
+def read_manifest(path: Path) -> tuple[int, int]:
+    """(good, bad) record counts a generator run wrote to its ``--manifest`` file."""
+    manifest = json.loads(path.read_text())
+    return int(manifest["good"]), int(manifest["bad"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--manifest", type=Path, required=True, help="generator --manifest file")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up")
     args = ap.parse_args(argv)
+    try:
+        want_good, want_bad = read_manifest(args.manifest)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(
+            f"wait_for_pipeline: error: {args.manifest} is not a generator manifest "
+            f"(clickstream-generate --manifest): {exc!r}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return wait(args.manifest, want_good, want_bad, args.timeout)
+    except OutputsNotFoundError as exc:
+        print(f"wait_for_pipeline: error: {exc}", file=sys.stderr)
+    except KeyError as exc:
+        print(f"wait_for_pipeline: error: Terraform output {exc} is missing", file=sys.stderr)
+    except (BotoCoreError, ClientError) as exc:
+        print(
+            f"wait_for_pipeline: error: {exc} (the Makefile sets the local endpoint and "
+            "credentials: `make up`, then `make demo`)",
+            file=sys.stderr,
+        )
+    return 1
 
-    manifest = json.loads(args.manifest.read_text())
-    want_good, want_bad = int(manifest["good"]), int(manifest["bad"])
+
+def wait(manifest_path: Path, want_good: int, want_bad: int, timeout: float) -> int:
     out = load_outputs()
     s3 = boto3.client("s3")
-    deadline = time.monotonic() + args.timeout
+    deadline = time.monotonic() + timeout
     while not done(inv := inventory_from_outputs(s3, out), want_good, want_bad):
         if time.monotonic() > deadline:
             print(
-                f"timed out after {args.timeout:.0f}s: {inv.parquet_rows}/{want_good} rows in "
+                f"timed out after {timeout:.0f}s: {inv.parquet_rows}/{want_good} rows in "
                 f"Parquet, {inv.quarantine_records}/{want_bad} quarantined, "
                 f"{len(inv.unprocessed_keys)} raw objects not processed "
                 f"({len(inv.stale_keys)} with a stale manifest); see `make status`",
@@ -61,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     else:
-        print(f"reconciled exactly with {args.manifest}: {want_good} good, {want_bad} bad")
+        print(f"reconciled exactly with {manifest_path}: {want_good} good, {want_bad} bad")
     return 0
 
 

@@ -236,3 +236,33 @@ def test_generate_quiet_when_the_endpoint_dies_mid_run(localstack_endpoint: str)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("clickstream-generate: error:"), err
     assert "not delivered" in lines[0] or "never sent" in lines[0], lines[0]
+
+
+# ---------------------------------------------------------------- scripts/wait_for_pipeline.py
+WAIT = str(REPO / "scripts" / "wait_for_pipeline.py")
+
+
+def test_wait_for_pipeline_without_a_manifest(tmp_path: Path) -> None:
+    line = cli("python", WAIT, "--manifest", str(tmp_path / "manifest.json"))
+    assert "is not a generator manifest" in line and "FileNotFoundError" in line
+
+
+def test_wait_for_pipeline_with_the_stack_down(down: dict[str, str], tmp_path: Path) -> None:
+    manifest, outputs = tmp_path / "manifest.json", tmp_path / "outputs.json"
+    manifest.write_text('{"good": 10, "bad": 1}')
+    outputs.write_text('{"raw_bucket": "r", "transformed_bucket": "t"}')
+    line = cli(
+        "python",
+        WAIT,
+        "--manifest",
+        str(manifest),
+        env={**down, "CLICKSTREAM_OUTPUTS": str(outputs)},
+    )
+    assert "Could not connect" in line and "make up" in line
+
+
+def test_wait_for_pipeline_without_outputs(no_outputs: dict[str, str], tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"good": 10, "bad": 1}')
+    line = cli("python", WAIT, "--manifest", str(manifest), env=no_outputs)
+    assert "no Terraform outputs" in line
