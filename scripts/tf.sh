@@ -246,6 +246,18 @@ check_localstack() { # the project's one health check: clickstream_common.locals
     die "LocalStack is not healthy at $AWS_ENDPOINT_URL: start it first (make up)"
 }
 
+# The host-mode LocalStack keeps nothing across restarts (PERSISTENCE=0, scripts/stack.py), and
+# its pid file is rewritten by every start: a local state older than that file describes
+# resources that no longer exist. Refreshing them one by one costs ~20 s more than creating
+# everything afresh, so such a state is dropped, as `make down` (reset-local) does.
+drop_state_of_a_previous_localstack() {
+  local pid_file="$ROOT/.local/localstack/localstack.pid"
+  if [[ -f "$STATE_FILE" && -f "$pid_file" && "$pid_file" -nt "$STATE_FILE" ]]; then
+    rm -f "$STATE_FILE" "$STATE_FILE.backup"
+    echo "tf.sh: LocalStack restarted since the last apply and keeps no state: the local state is dropped"
+  fi
+}
+
 # Catalog-free, credential-free init for fmt/validate/test: its own data dir, no backend.
 init_offline() {
   export TF_DATA_DIR="$STATE_ROOT/offline/data"
@@ -280,6 +292,7 @@ main() {
     use_local
     require_zip
     check_localstack
+    drop_state_of_a_previous_localstack
     tf_init
     tf apply -input=false -auto-approve -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
     write_outputs "$LOCAL_OUTPUTS"
