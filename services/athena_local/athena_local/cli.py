@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
@@ -29,6 +30,7 @@ from athena_local.glue_table import CatalogTable, UnsupportedTableError
 from athena_local.report import write_report
 from athena_local.runner import QueryResult, Runner, resolve_database
 from clickstream_common.outputs import OutputsNotFoundError
+from clickstream_common.process import exit_now
 from clickstream_common.schema import TABLE_NAME
 
 
@@ -177,5 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def console_main() -> NoReturn:
+    """Console-script entry point: :func:`main`, then an exit that skips Arrow's native teardown
+    (:mod:`clickstream_common.process`)."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

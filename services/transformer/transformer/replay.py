@@ -23,8 +23,9 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from clickstream_common.process import exit_now
 from clickstream_common.schema import RAW_PREFIX
 from transformer import spool
 from transformer.config import TransformConfig
@@ -230,5 +231,11 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+def console_main() -> NoReturn:
+    """Console-script entry point: :func:`main`, then an exit that skips Arrow's native teardown
+    (:mod:`clickstream_common.process`)."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
