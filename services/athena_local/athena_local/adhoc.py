@@ -14,12 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from athena_local import sql
-from athena_local.dialect import READ_DIALECT, DialectError
+from athena_local.dialect import READ_DIALECT, DialectError, parse_athena
 from clickstream_common.schema import TABLE_NAME
 
 #: Name of an ad-hoc query in results and reports.
@@ -47,13 +45,7 @@ def to_template(text: str, database: str, origin: str = "--sql") -> str:
         raise DialectError(f"{origin}: empty query")
     if sql.PLACEHOLDER in text:
         return text
-    try:
-        statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
-    except ParseError as err:
-        raise DialectError(f"{origin}: not valid {READ_DIALECT} SQL: {one_line(err)}") from err
-    if len(statements) != 1:
-        raise DialectError(f"{origin}: expected exactly one statement, found {len(statements)}")
-    tree = statements[0]
+    tree = parse_athena(text, origin)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if table.name != TABLE_NAME or table.name in ctes or table.args.get("catalog"):
