@@ -77,7 +77,8 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version
 
 # ---------------------------------------------------------------- local stack
 LAMBDA_ZIP     := build/lambda/transformer.zip
-LAMBDA_SOURCES := $(shell find services/transformer services/common -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+SERVICE_SOURCES := $(shell find services -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+LAMBDA_SOURCES := $(filter services/transformer/% services/common/%,$(SERVICE_SOURCES))
 # What the last local apply was made from; a LocalStack restart rewrites its pid file (no state kept).
 TF_STAMP       := .local/terraform/applied-$(ENV)-$(LOCALSTACK_PORT).stamp
 TF_INPUTS      := $(wildcard infra/*.tf infra/catalog/*.json infra/envs/$(ENV).tfvars queries/*.sql .local/localstack/localstack.pid)
@@ -103,7 +104,7 @@ up: prereqs ## Start LocalStack, build the Lambda, apply the Terraform, restore 
 .PHONY: tools-bytecode
 tools-bytecode: venv $(PYTHONPYCACHEPREFIX)/.tools-imported
 
-$(PYTHONPYCACHEPREFIX)/.tools-imported: $(VENV)/.stamp $(shell find services -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+$(PYTHONPYCACHEPREFIX)/.tools-imported: $(VENV)/.stamp $(SERVICE_SOURCES)
 	@$(PY) -c 'import boto3, athena_local.cli, generator.cli, transformer.replay, clickstream_common.inventory; boto3.client("s3", region_name="us-east-1")'
 	@mkdir -p $(dir $@) && touch $@
 

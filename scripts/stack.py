@@ -254,19 +254,21 @@ def install() -> None:
 
 
 # ---------------------------------------------------------------------------- processes
-def read_pid() -> int | None:
+def _pid_file_field(index: int) -> int | None:
+    """Field ``index`` of the pid file ("<pid> <port>"), or None when absent or unreadable."""
     try:
-        return int(PID_FILE.read_text().split()[0])
+        return int(PID_FILE.read_text().split()[index])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def read_pid() -> int | None:
+    return _pid_file_field(0)
 
 
 def recorded_port() -> int | None:
-    """The port the recorded LocalStack listens on (the pid file's second field)."""
-    try:
-        return int(PID_FILE.read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
+    """The port the recorded LocalStack listens on (older pid files do not say)."""
+    return _pid_file_field(1)
 
 
 def is_our_localstack(pid: int) -> bool:
