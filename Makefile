@@ -53,13 +53,32 @@ ENV := local
 endif
 export LOCAL_TFVARS := $(ENV)
 
-# Docker engine present -> docker compose; otherwise LocalStack as a host process (this is the CI path).
-STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)
+# This checkout's own Docker engine (`make docker-engine`, scripts/docker_engine.py), while it runs:
+# engine.mk names its socket.
+-include .local/docker/engine.mk
+ifneq ($(wildcard $(DOCKER_ENGINE_SOCKET)),)
+export DOCKER_HOST   := unix://$(DOCKER_ENGINE_SOCKET)
+export DOCKER_CONFIG := $(ROOT)/.local/docker/config
+endif
+# The stack mode: docker (docker-compose.yml) where a Docker engine answers, else LocalStack as a
+# host process; the same pipeline either way. scripts/stack.py decides the same way.
+ifeq ($(origin STACK_MODE),undefined)
+ifeq ($(shell DOCKER_HOST=$(DOCKER_HOST) docker info >/dev/null 2>&1 && echo yes),yes)
+STACK_MODE := docker
+STACK_MODE_WHY := a Docker engine answers at $(if $(DOCKER_HOST),$(DOCKER_HOST),the default socket)$(if $(wildcard $(DOCKER_ENGINE_SOCKET)), (this checkout's: make docker-engine))
+else
+STACK_MODE := host
+STACK_MODE_WHY := no Docker engine answers; `make docker-engine` starts one for this checkout
+endif
+else
+STACK_MODE_WHY := STACK_MODE=$(STACK_MODE) given ($(origin STACK_MODE))
+endif
+export STACK_MODE STACK_MODE_WHY
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  stack mode: $(STACK_MODE): $(STACK_MODE_WHY) (STACK_MODE=host|docker overrides)"
 
 # ---------------------------------------------------------------- install
 $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version
@@ -79,9 +98,10 @@ venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version
 LAMBDA_ZIP     := build/lambda/transformer.zip
 SERVICE_SOURCES := $(shell find services -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 LAMBDA_SOURCES := $(filter services/transformer/% services/common/%,$(SERVICE_SOURCES))
-# What the last local apply was made from; a LocalStack restart rewrites its pid file (no state kept).
+# What the last local apply was made from; a new LocalStack instance rewrites .local/localstack/instance
+# (it keeps no state).
 TF_STAMP       := .local/terraform/applied-$(ENV)-$(LOCALSTACK_PORT).stamp
-TF_INPUTS      := $(wildcard infra/*.tf infra/catalog/*.json infra/envs/$(ENV).tfvars queries/*.sql .local/localstack/localstack.pid)
+TF_INPUTS      := $(wildcard infra/*.tf infra/catalog/*.json infra/envs/$(ENV).tfvars queries/*.sql .local/localstack/instance)
 
 .PHONY: up
 up: prereqs ## Start LocalStack, build the Lambda, apply the Terraform, restore saved data (steps overlap; idempotent)
@@ -110,24 +130,28 @@ $(PYTHONPYCACHEPREFIX)/.tools-imported: $(VENV)/.stamp $(SERVICE_SOURCES)
 
 .PHONY: dev
 dev: ## `up`, then the Lambda runs services/transformer + common from this checkout (hot reload)
-ifeq ($(STACK_MODE),docker)
-	@echo "error: hot reload needs the host-mode stack (STACK_MODE=host make dev)" >&2; exit 1
-endif
 	@$(MAKE) up
 	@$(PY) scripts/hot_reload.py on
+
+.PHONY: docker-engine
+docker-engine: venv ## Docker mode where no engine answers: this checkout's own dockerd + the LocalStack image (or its stand-in)
+	@$$(scripts/python.sh) scripts/docker_engine.py start
+
+.PHONY: docker-engine-stop
+docker-engine-stop: ## `make down` of the docker-mode stack, then stop exactly what `make docker-engine` started
+ifneq ($(wildcard $(DOCKER_ENGINE_SOCKET)),)
+	@$(MAKE) down STACK_MODE=docker
+endif
+	@$$(scripts/python.sh) scripts/docker_engine.py stop
 
 .PHONY: prereqs
 prereqs: ## Check the tools `make up` needs (terraform, Python 3.13, the Lambda runtime's Python)
 	@$(ROOT)/scripts/prereqs.sh
 
 .PHONY: start
-start: # no venv needed: LocalStack has its own (scripts/stack.sh install), so both install at once
-ifeq ($(STACK_MODE),docker)
-	docker compose up -d --wait
-else
+start: # no venv needed: LocalStack has its own (host: .venv-localstack; docker: the image), so both install at once
 	$(STACK) install
 	$(STACK) start
-endif
 
 .PHONY: down
 down: ## Save the local buckets' data under .local/snapshot (KEEP_DATA=0: discard it), stop LocalStack
@@ -136,11 +160,7 @@ ifneq ($(KEEP_DATA),0)
 else
 	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py discard
 endif
-ifeq ($(STACK_MODE),docker)
-	docker compose down
-else
 	$(STACK) stop
-endif
 	@for env in $(basename $(notdir $(wildcard infra/envs/*.tfvars))); do LOCAL_TFVARS=$$env $(TF) reset-local; done
 	rm -f .local/terraform/applied-*-$(LOCALSTACK_PORT).stamp
 
@@ -163,15 +183,11 @@ deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV
 # `make up`'s apply: skipped when nothing it depends on changed since the last local apply (the
 # Terraform files and tfvars, the zip, the queries, the LocalStack process); `make deploy` always applies.
 .PHONY: deploy-if-changed
-ifeq ($(STACK_MODE),docker)
-deploy-if-changed: deploy
-else
 deploy-if-changed: $(TF_STAMP)
 
 $(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
 	$(TF) apply-local
 	@mkdir -p $(dir $@) && touch $@
-endif
 
 .PHONY: FORCE
 FORCE:
@@ -192,11 +208,7 @@ outputs: venv ## Write `terraform output -json` to .local/outputs.json
 
 .PHONY: logs
 logs: ## Follow the LocalStack log (make status shows the transformer's errors)
-ifeq ($(STACK_MODE),docker)
-	docker compose logs -f localstack
-else
 	$(STACK) logs
-endif
 
 .PHONY: status
 status: venv ## Counts at each stage: raw objects, Parquet rows, quarantine by reason, Lambda errors

@@ -6,34 +6,35 @@
   scripts/hot_reload.py off     back to the deployed zip (what `make up` does)
   scripts/hot_reload.py status
 
-Writes or removes ``.local/lambda-runtime/hot-reload.json``, which the subprocess executor's
+Writes or removes ``.local/hot-reload/hot-reload.json``, which the subprocess executor's
 runtime reads before each invocation (emulator/src/clickstream_emulator/lambda_executor/
-hot_reload.py): no LocalStack restart and no redeploy to switch. Host mode only; nothing of it
-reaches AWS. Standard library only.
+hot_reload.py): no LocalStack restart and no redeploy to switch. Both stack modes: the paths in
+the file are relative to its directory, and docker mode mounts that directory and services/ into
+the LocalStack container at the same places relative to each other (docker-compose.yml). Nothing
+of it reaches AWS. Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: scripts/stack.py's RUNTIME_ROOT (LAMBDA_SUBPROCESS_RUNTIME_ROOT) + hot_reload.SOURCES_FILE_NAME
-SOURCES_FILE = ROOT / ".local" / "lambda-runtime" / "hot-reload.json"
+#: LAMBDA_SUBPROCESS_HOT_RELOAD_FILE of the host-mode LocalStack (scripts/stack.py), and the
+#: file that docker-compose.yml mounts into the container.
+SOURCES_FILE = ROOT / ".local" / "hot-reload" / "hot-reload.json"
 #: What the zip's first-party packages are built from (scripts/build_lambda.py PACKAGES).
 SOURCE_DIRS = (ROOT / "services" / "transformer", ROOT / "services" / "common")
 
 
 def turn_on() -> str:
-    if not SOURCES_FILE.parent.is_dir():
-        raise SystemExit(
-            f"hot_reload: {SOURCES_FILE.parent} does not exist: hot reload needs the host-mode "
-            "stack (make up with STACK_MODE=host)"
-        )
+    SOURCES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    paths = [os.path.relpath(d, SOURCES_FILE.parent) for d in SOURCE_DIRS]
     tmp = SOURCES_FILE.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"paths": [str(d) for d in SOURCE_DIRS]}, indent=2) + "\n")
+    tmp.write_text(json.dumps({"paths": paths}, indent=2) + "\n")
     tmp.replace(SOURCES_FILE)  # atomic: the runtime never reads half a file
     return "hot reload on: the Lambda runs " + ", ".join(
         str(d.relative_to(ROOT)) for d in SOURCE_DIRS

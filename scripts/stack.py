@@ -1,17 +1,30 @@
-"""Docker-less local AWS stack: LocalStack (same version as the docker-compose image) as a host process.
+"""The local AWS stack, LocalStack 4.14.0 with this project's extensions, in either stack mode.
 
-Why a host process: CI and this machine have no Docker engine. LocalStack's Lambda then runs
-functions through our subprocess executor plugin (emulator/, clickstream_emulator.lambda_executor).
+Two modes, one LocalStack configuration (``localstack_env``), one health check, one Lambda
+executor (our subprocess executor plugin, emulator/ clickstream_emulator.lambda_executor):
+  host    LocalStack as a host process from .venv-localstack (no Docker engine needed: CI's
+          first half and any machine without Docker);
+  docker  LocalStack in a container of docker-compose.yml, from an image built FROM the pinned
+          LocalStack image with the same extensions baked in (docker/localstack/Dockerfile).
+The mode is STACK_MODE (host|docker) when set (the Makefile sets it), else docker when a Docker
+engine answers (`docker info`), else host.
 
 Subcommands (run through scripts/stack.sh, which picks a Python >= 3.13: localstack-core 4.14.0
 imports warnings.deprecated, new in 3.13, although its metadata claims >=3.10):
-  install   .venv-localstack from requirements/localstack-lock.txt (falls back to
-            localstack-core==4.14.0 + LocalStack's own pins), the executor plugin, and the Lambda
-            python runtimes in .local/lambda-runtime/. Skipped when the stamp matches the inputs.
-  start     background `python -m localstack.runtime.main`, pid/log in .local/localstack/, waits
-            until /_localstack/health reports our services; no-op when already running.
-  stop      stops exactly the recorded process and its descendants (Lambda environments included).
-  restart, status, logs [-f], mode (prints docker|host), env (prints LocalStack's environment).
+  install   host: .venv-localstack from requirements/localstack-lock.txt (falls back to
+            localstack-core==4.14.0 + LocalStack's own pins) plus ``install-into``'s parts;
+            skipped when the stamp matches the inputs. docker: `docker compose build` of the
+            extension image (Docker's layer cache redoes only what changed).
+  install-into VENV [libraries|code]   what this project adds to a LocalStack venv (the local
+            Athena's engine pins, the Lambda python runtimes in .local/lambda-runtime/, the
+            extensions): host mode's install and the image build both run it.
+  start     host: background `python -m localstack.runtime.main`, pid/log in .local/localstack/;
+            docker: `docker compose up`; then waits until /_localstack/health reports our
+            services; no-op when already running.
+  stop      host: stops exactly the recorded process and its descendants (Lambda environments
+            included); docker: `docker compose down` (LocalStack's data volume is kept).
+  restart, status, logs [-f], mode (prints docker|host and why), env [--docker] (LocalStack's
+  environment; --docker: the container's, the env file docker-compose.yml reads).
 
 Standard library only: it runs before any virtualenv exists.
 """
@@ -29,7 +42,8 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,10 +63,34 @@ STAMP = VENV / ".stack-install-stamp"
 STATE = ROOT / ".local" / "localstack"
 PID_FILE = STATE / "localstack.pid"
 LOG_FILE = STATE / "localstack.log"
+#: Which LocalStack instance runs ("host <pid> <port>" or "docker <container> <started> <port>"),
+#: rewritten only when a new one starts: Terraform's local state is older than it = describes
+#: resources of a LocalStack that is gone (scripts/tf.sh, the Makefile's TF_INPUTS).
+INSTANCE_FILE = STATE / "instance"
 RUNTIME_ROOT = ROOT / ".local" / "lambda-runtime"
+#: `make dev`'s switch (scripts/hot_reload.py writes it, the executor's runtime reads it).
+HOT_RELOAD_FILE = ROOT / ".local" / "hot-reload" / "hot-reload.json"
+#: Where the docker image keeps this project's LocalStack side, laid out as in a checkout
+#: (docker/localstack/Dockerfile copies it there; docker-compose.yml mounts services/ and
+#: .local/hot-reload/ at the same places).
+IMAGE_ROOT = PurePosixPath("/opt/clickstream-local")
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+#: LocalStack's environment in the container (written by `start`, read by docker-compose.yml).
+DOCKER_ENV_FILE = STATE / "docker.env"
+DOCKER_BUILD_LOG = STATE / "image-build.log"
+OFFICIAL_IMAGE = "localstack/localstack:4.14.0"
+#: Built by `make docker-engine` (scripts/docker_engine.py) where OFFICIAL_IMAGE cannot be pulled.
+STANDIN_IMAGE = "clickstream-local/localstack-standin:4.14.0"
+#: Settings LocalStack reads that the Makefile (or the user) sets: a host process inherits them,
+#: the container gets them through DOCKER_ENV_FILE.
+PASSED_SETTINGS = ("LAMBDA_RETRY_BASE_DELAY", "FIREHOSE_RETRY_SECONDS", "DEBUG", "LS_LOG")
 LOCK = ROOT / "requirements" / "localstack-lock.txt"
 PINS = ROOT / "requirements" / "localstack-runtime-4.14.0.txt"
 PLUGIN = ROOT / "emulator"
+#: First-party packages LocalStack imports (the local Athena: athena_local and clickstream_common),
+#: put on its path by a .pth file: edits count at the next LocalStack start, as with -e.
+LOCALSTACK_SIDE_SOURCES = (ROOT / "services" / "athena_local", ROOT / "services" / "common")
+SOURCES_PTH = "clickstream-local-services.pth"
 RUNTIME_REQUIREMENTS = ROOT / "emulator" / "lambda-runtime-requirements.txt"
 PYTHON_VERSION_FILE = ROOT / ".python-version"
 FIND_PYTHON = ROOT / "scripts" / "python.sh"
@@ -94,12 +132,16 @@ def python_runtimes() -> list[str]:
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
-def localstack_env(gateway_port: int) -> dict[str, str]:
-    """LocalStack's configuration in host mode (docker-compose.yml sets the same where it applies)."""
-    return {
+def localstack_env(gateway_port: int, docker: bool = False) -> dict[str, str]:
+    """LocalStack's configuration, the same in both modes but for where things are: in docker
+    mode LocalStack listens on the published port inside the container (so the URLs it hands
+    out work inside and outside), and its files are the image's."""
+    root = IMAGE_ROOT if docker else ROOT
+    env = {
         "SERVICES": ",".join(services()),
         "EAGER_SERVICE_LOADING": "1",  # load services before "ready": the first call is not slow
-        "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
+        # docker: every interface of the container; the host publishes it on 127.0.0.1 only
+        "GATEWAY_LISTEN": f"{'0.0.0.0' if docker else '127.0.0.1'}:{gateway_port}",
         # hypercorn honours the 127.0.0.1 above; LocalStack's default (twisted) listens on all
         # interfaces whatever GATEWAY_LISTEN says. GATEWAY_SERVER=twisted switches back.
         "GATEWAY_SERVER": os.environ.get("GATEWAY_SERVER") or "hypercorn",
@@ -109,15 +151,23 @@ def localstack_env(gateway_port: int) -> dict[str, str]:
         # our Firehose provider (emulator/, clickstream_emulator.firehose): AWS's S3 delivery;
         # PROVIDER_OVERRIDE_FIREHOSE=default selects LocalStack's own (for A/B benchmarks)
         "PROVIDER_OVERRIDE_FIREHOSE": os.environ.get("PROVIDER_OVERRIDE_FIREHOSE") or "clickstream",
-        "LAMBDA_SUBPROCESS_RUNTIME_ROOT": str(RUNTIME_ROOT),
+        "LAMBDA_SUBPROCESS_RUNTIME_ROOT": str(root / RUNTIME_ROOT.relative_to(ROOT)),
         "LAMBDA_SUBPROCESS_ENDPOINT_HOST": "127.0.0.1",
+        "LAMBDA_SUBPROCESS_HOT_RELOAD_FILE": str(root / HOT_RELOAD_FILE.relative_to(ROOT)),
         "PERSISTENCE": "0",  # every start is a clean state; `make up` redeploys
-        "FILESYSTEM_ROOT": str(STATE / "filesystem"),
-        "TMPDIR": str(STATE / "tmp"),  # unpacked Lambda code etc. stays under .local/
-        "DNS_ADDRESS": "0",  # no DNS server on port 53 on the host
+        "DNS_ADDRESS": "0",  # no DNS server on port 53
         "SKIP_SSL_CERT_DOWNLOAD": "1",  # offline: use a self-signed certificate
         "DISABLE_EVENTS": "1",  # no analytics calls
     }
+    if docker:
+        # the image's entrypoint runs LocalStack under its supervisor, which kills it after
+        # SHUTDOWN_TIMEOUT s (default 5): leave the shutdown flush the time host mode gives it
+        env["SHUTDOWN_TIMEOUT"] = os.environ.get("LOCALSTACK_STOP_TIMEOUT") or "30"
+        env.update({k: os.environ[k] for k in PASSED_SETTINGS if os.environ.get(k)})
+    else:
+        env["FILESYSTEM_ROOT"] = str(STATE / "filesystem")
+        env["TMPDIR"] = str(STATE / "tmp")  # unpacked Lambda code etc. stays under .local/
+    return env
 
 
 # ---------------------------------------------------------------------------- install
@@ -144,6 +194,7 @@ def install_key(runtimes: list[str]) -> str:
     for path in inputs:
         digest.update(path.read_bytes())
     digest.update(" ".join(athena_engine_pins()).encode())
+    digest.update(" ".join([SOURCES_PTH, *map(str, LOCALSTACK_SIDE_SOURCES)]).encode())
     digest.update(",".join(runtimes).encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()
@@ -182,14 +233,14 @@ def athena_engine_pins() -> list[str]:
     return [pins[name] for name in ATHENA_ENGINE_PACKAGES]
 
 
-def pip(*args: str) -> None:
+def pip(*args: str, venv: Path = VENV) -> None:
     """`pip install` into LocalStack's venv through scripts/venv_install.py: uv from its cache
     (seconds), pip when uv is unavailable. Neither byte-compiles: Python compiles what LocalStack
     imports on first use (compiling all of botocore/moto/localstack was half of pip's install)."""
-    subprocess.run([sys.executable, str(VENV_INSTALL), str(VENV), *args], check=True)
+    subprocess.run([sys.executable, str(VENV_INSTALL), str(venv), *args], check=True)
 
 
-def install_runtime(name: str) -> None:
+def install_runtime(name: str, venv: Path = VENV) -> None:
     """A Lambda runtime = interpreter path + the SDK AWS ships with it (boto3), as a site dir."""
     version = name.removeprefix("python")
     interpreter = find_interpreter(version)
@@ -206,6 +257,7 @@ def install_runtime(name: str) -> None:
         str(site),
         "-r",
         str(RUNTIME_REQUIREMENTS),
+        venv=venv,
     )
     (runtime_dir / "interpreter").write_text(f"{interpreter}\n")
     print(f"lambda runtime {name}: {interpreter} + {site}")
@@ -236,21 +288,43 @@ def install() -> None:
         pip("-r", str(LOCK))
     else:
         pip(f"localstack-core=={LOCALSTACK_VERSION}", "-r", str(PINS))
-    # the local Athena's engine: athena_local + clickstream_common (this repo) and their libraries
-    pip("--only-binary=:all:", *athena_engine_pins())
-    pip("--no-deps", "-e", str(PLUGIN), "-e", str(ROOT))
-    RUNTIME_ROOT.mkdir(parents=True, exist_ok=True)
-    (RUNTIME_ROOT / "aws-config").write_text("[default]\ns3 =\n    addressing_style = path\n")
-    for name in runtimes:
-        install_runtime(name)
-    check = (
-        "from localstack.services.lambda_.invocation.runtime_executor import "
-        f"EXECUTOR_PLUGIN_MANAGER as m; assert m.exists({EXECUTOR!r})"
-    )
-    if subprocess.run([str(VENV_PY), "-c", check]).returncode != 0:
-        raise StackError(f"executor plugin {EXECUTOR!r} is not discoverable by LocalStack")
+    install_into(VENV)
     STAMP.write_text(key)
     print(f"installed localstack {LOCALSTACK_VERSION} in {time.monotonic() - started:.0f}s")
+
+
+def install_into(venv: Path, part: str = "all") -> None:
+    """What this project adds to a LocalStack venv, the same in host mode's .venv-localstack and
+    in the docker image's /opt/code/localstack/.venv: ``libraries`` = the local Athena's engine
+    (the pins of requirements/dev.txt) and the Lambda python runtimes; ``code`` = the extensions
+    (emulator/, whose plux entry points LocalStack discovers) and the first-party packages they
+    import. The image runs the two parts as two layers: editing the code keeps the libraries."""
+    if part in ("all", "libraries"):
+        pip("--only-binary=:all:", *athena_engine_pins(), venv=venv)
+        RUNTIME_ROOT.mkdir(parents=True, exist_ok=True)
+        (RUNTIME_ROOT / "aws-config").write_text("[default]\ns3 =\n    addressing_style = path\n")
+        for name in python_runtimes():
+            install_runtime(name, venv)
+    if part in ("all", "code"):
+        pip("--no-deps", "-e", str(PLUGIN), venv=venv)
+        python = str(venv / "bin" / "python")
+        site = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        (Path(site) / SOURCES_PTH).write_text("".join(f"{d}\n" for d in LOCALSTACK_SIDE_SOURCES))
+        check = (
+            "import athena_local.runner, clickstream_common.localstack; "
+            "from localstack.services.lambda_.invocation.runtime_executor import "
+            f"EXECUTOR_PLUGIN_MANAGER as m; assert m.exists({EXECUTOR!r})"
+        )
+        if subprocess.run([python, "-c", check]).returncode != 0:
+            raise StackError(
+                f"{venv} cannot load the extensions (the lines above say why): the executor "
+                f"plugin {EXECUTOR!r}, athena_local and clickstream_common must all import"
+            )
 
 
 # ---------------------------------------------------------------------------- processes
@@ -347,31 +421,55 @@ def log_tail(lines: int = 40) -> str:
 
 
 # ---------------------------------------------------------------------------- commands
-def wait_ready(pid: int, started: float) -> None:
+def wait_ready(
+    started: float, instance: str, exited: Callable[[], bool], tail: Callable[[], str]
+) -> None:
+    """Until the health check reports every service; ``instance`` names what runs ("pid 12",
+    "container 3f2a..."), ``exited`` says it died, ``tail`` gives its last log lines."""
     deadline = started + float(os.environ.get("LOCALSTACK_START_TIMEOUT") or 120)
     while time.monotonic() < deadline:
-        # not is_our_localstack(): right after exec, /proc/<pid>/cmdline can still read empty
-        if _is_zombie(pid):
-            PID_FILE.unlink(missing_ok=True)
-            raise StackError(f"LocalStack exited during start-up. Last log lines:\n{log_tail()}")
+        if exited():
+            raise StackError(f"LocalStack exited during start-up. Last log lines:\n{tail()}")
         report = health()
         failed = [n for n in services() if (report or {}).get("services", {}).get(n) == "error"]
         if failed:
             raise StackError(
-                f"LocalStack could not load {', '.join(failed)} (pid {pid} still running, "
-                f"`scripts/stack.sh stop`). Last log lines:\n{log_tail()}"
+                f"LocalStack could not load {', '.join(failed)} ({instance} still running, "
+                f"`scripts/stack.sh stop`). Last log lines:\n{tail()}"
             )
         if not not_ready(report):
             print(
-                f"localstack ready on {endpoint()} (pid {pid}) in {time.monotonic() - started:.1f}s"
+                f"localstack ready on {endpoint()} ({instance}) in "
+                f"{time.monotonic() - started:.1f}s"
             )
             return
         time.sleep(0.25)
     raise StackError(
         f"LocalStack not ready after {deadline - started:.0f}s (waiting for "
-        f"{', '.join(not_ready(health()))}); still running as pid {pid}, stop it with "
-        f"`scripts/stack.sh stop`. Last log lines:\n{log_tail()}"
+        f"{', '.join(not_ready(health()))}); still running as {instance}, stop it with "
+        f"`scripts/stack.sh stop`. Last log lines:\n{tail()}"
     )
+
+
+def refuse_other_port(running_on: int | None, instance: str) -> None:
+    """One LocalStack per checkout: starting it on a second port is a mistake, said at once."""
+    if running_on is not None and running_on != port():
+        raise StackError(
+            f"this checkout's LocalStack is running on port {running_on} ({instance}), not "
+            f"{port()}: use LOCALSTACK_PORT={running_on}, or stop it first "
+            f"(make down LOCALSTACK_PORT={running_on})"
+        )
+
+
+def record_instance(*fields: object) -> None:
+    """Write INSTANCE_FILE when a new LocalStack instance runs (not when it was already running:
+    the file's time is when this LocalStack's empty state began)."""
+    line = " ".join(str(f) for f in fields) + "\n"
+    with contextlib.suppress(OSError):
+        if INSTANCE_FILE.read_text() == line:
+            return
+    INSTANCE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    INSTANCE_FILE.write_text(line)
 
 
 def start() -> None:
@@ -379,18 +477,20 @@ def start() -> None:
         raise StackError("LocalStack is not installed: run scripts/stack.sh install")
     started = time.monotonic()
     pid = read_pid()
+
+    def exited() -> bool:
+        # not is_our_localstack(): right after exec, /proc/<pid>/cmdline can still read empty
+        if pid is not None and _is_zombie(pid):
+            PID_FILE.unlink(missing_ok=True)
+            return True
+        return False
+
     if pid and is_our_localstack(pid):
-        running_on = recorded_port()
-        if running_on is not None and running_on != port():
-            raise StackError(
-                f"this checkout's LocalStack is running on port {running_on} (pid {pid}), not "
-                f"{port()}: use LOCALSTACK_PORT={running_on}, or stop it first "
-                f"(make down LOCALSTACK_PORT={running_on})"
-            )
+        refuse_other_port(recorded_port(), f"pid {pid}")
         if not not_ready(health()):
             print(f"localstack already running on {endpoint()} (pid {pid})")
             return
-        wait_ready(pid, started)
+        wait_ready(started, f"pid {pid}", exited, log_tail)
         return
     PID_FILE.unlink(missing_ok=True)
     if port_in_use(port()):
@@ -414,8 +514,10 @@ def start() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # not killed by the caller's Ctrl-C; stopped by `stop`
         )
-    PID_FILE.write_text(f"{process.pid} {port()}\n")
-    wait_ready(process.pid, started)
+    pid = process.pid
+    PID_FILE.write_text(f"{pid} {port()}\n")
+    record_instance("host", pid, port())
+    wait_ready(started, f"pid {pid}", exited, log_tail)
 
 
 def stop() -> None:
@@ -435,6 +537,7 @@ def stop() -> None:
         os.kill(pid, signal.SIGKILL)
     _stop_leftovers(below)
     PID_FILE.unlink(missing_ok=True)
+    INSTANCE_FILE.unlink(missing_ok=True)
     print(f"localstack stopped (pid {pid}) in {time.monotonic() - started:.1f}s")
 
 
@@ -450,8 +553,13 @@ def _stop_leftovers(processes: dict[int, str]) -> None:
         time.sleep(1)
 
 
+def print_services(report: dict[str, Any] | None) -> None:
+    if report:
+        for name in services():
+            print(f"  {name:<12} {report.get('services', {}).get(name, 'unknown')}")
+
+
 def status() -> int:
-    print(f"mode: {mode()}")
     pid = read_pid()
     if not pid or not is_our_localstack(pid):
         print("localstack (host): not running")
@@ -460,9 +568,7 @@ def status() -> int:
     missing = not_ready(report)
     state = "healthy" if not missing else f"not ready ({', '.join(missing)})"
     print(f"localstack (host): pid {pid}, {endpoint()}, {state}, log {LOG_FILE}")
-    if report:
-        for name in services():
-            print(f"  {name:<12} {report.get('services', {}).get(name, 'unknown')}")
+    print_services(report)
     return 0 if not missing else 1
 
 
@@ -473,41 +579,231 @@ def logs(follow: bool) -> None:
     os.execvp("tail", args)
 
 
-def mode() -> str:
-    """docker when a Docker engine answers, else host (the Makefile decides the same way)."""
+# ---------------------------------------------------------------------------- docker mode
+def compose(*args: str, capture: bool = False, image: str | None = None) -> str:
+    """`docker compose` on docker-compose.yml, with the port (and the base image) it reads."""
+    env = {**os.environ, "LOCALSTACK_PORT": str(port())}
+    if image:
+        env["LOCALSTACK_IMAGE"] = image
+    proc = subprocess.run(
+        ["docker", "compose", "--file", str(COMPOSE_FILE), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise StackError(f"docker compose {' '.join(args)} failed (exit {proc.returncode})")
+    return proc.stdout or ""
+
+
+def docker_ok(*args: str) -> bool:
+    return subprocess.run(["docker", *args], capture_output=True).returncode == 0
+
+
+def base_image() -> str:
+    """The LocalStack image the extension image is built FROM: LOCALSTACK_IMAGE when set, else
+    the pinned official image (pulled if missing), else the stand-in `make docker-engine`
+    builds where no registry answers."""
+    chosen = os.environ.get("LOCALSTACK_IMAGE")
+    if chosen:
+        return chosen
+    for image in (OFFICIAL_IMAGE, STANDIN_IMAGE):
+        if docker_ok("image", "inspect", image):
+            return image
+    print(f"pulling {OFFICIAL_IMAGE}")
+    if subprocess.run(["docker", "pull", "--quiet", OFFICIAL_IMAGE]).returncode == 0:
+        return OFFICIAL_IMAGE
+    raise StackError(
+        f"no LocalStack image: {OFFICIAL_IMAGE} cannot be pulled and there is no stand-in; "
+        "`make docker-engine` builds one"
+    )
+
+
+def docker_install() -> None:
+    """Build the extension image (docker/localstack/Dockerfile) FROM the LocalStack image;
+    Docker's layer cache keeps every layer whose inputs did not change."""
+    started = time.monotonic()
+    image = base_image()
+    STATE.mkdir(parents=True, exist_ok=True)
+    with DOCKER_BUILD_LOG.open("w") as log:
+        proc = subprocess.run(
+            ["docker", "compose", "--file", str(COMPOSE_FILE), "build", "--progress", "plain"],
+            env={**os.environ, "LOCALSTACK_PORT": str(port()), "LOCALSTACK_IMAGE": image},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    if proc.returncode != 0:
+        tail = "\n".join(DOCKER_BUILD_LOG.read_text(errors="replace").splitlines()[-40:])
+        raise StackError(f"the LocalStack image did not build (log {DOCKER_BUILD_LOG}):\n{tail}")
+    print(f"localstack image FROM {image}: built in {time.monotonic() - started:.1f}s")
+
+
+def container() -> tuple[str, bool, str] | None:
+    """(id, running, started-at) of this checkout's LocalStack container, None if there is none."""
+    ids = compose("ps", "--all", "--quiet", "localstack", capture=True).split()
+    if not ids:
+        return None
+    fmt = "{{.Id}} {{.State.Running}} {{.State.StartedAt}}"
+    probe = subprocess.run(["docker", "inspect", "-f", fmt, ids[0]], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return None
+    cid, running, started_at = probe.stdout.split()
+    return cid, running == "true", started_at
+
+
+def instance_port() -> int | None:
+    """The port of the LocalStack INSTANCE_FILE names (its last field)."""
+    try:
+        return int(INSTANCE_FILE.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def docker_log_tail(lines: int = 40) -> str:
+    try:
+        return compose("logs", "--no-color", "--tail", str(lines), "localstack", capture=True)
+    except StackError:
+        return "(no log)"
+
+
+def docker_start() -> None:
+    started = time.monotonic()
+    current = container()
+    if current and current[1]:
+        refuse_other_port(instance_port(), f"container {current[0][:12]}")
+    elif port_in_use(port()):
+        raise StackError(
+            f"port {port()} is in use by a process this script did not start "
+            "(another LocalStack?); stop it or set LOCALSTACK_PORT"
+        )
+    DOCKER_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DOCKER_ENV_FILE.write_text(
+        "".join(f"{k}={v}\n" for k, v in localstack_env(port(), docker=True).items())
+    )
+    HOT_RELOAD_FILE.parent.mkdir(parents=True, exist_ok=True)  # mounted: must exist first
+    # --no-recreate: a running LocalStack is never replaced under the user's data (a rebuilt
+    # image is used from the next start, after `make down` saved the data, as in host mode)
+    try:
+        compose("up", "--detach", "--no-recreate", "--no-build", "localstack")
+    except StackError as exc:
+        raise StackError(f"{exc}: is the image built (scripts/stack.sh install)?") from None
+    current = container()
+    if current is None:
+        raise StackError("docker compose up started no LocalStack container")
+    cid, _, started_at = current
+    record_instance("docker", cid, started_at, port())
+
+    def exited() -> bool:
+        now = container()
+        return now is None or not now[1]
+
+    wait_ready(started, f"container {cid[:12]}", exited, docker_log_tail)
+
+
+def docker_stop() -> None:
+    started = time.monotonic()
+    if container() is None:
+        print("localstack is not running")
+    timeout = os.environ.get("LOCALSTACK_STOP_TIMEOUT") or "30"
+    # the container stops with LocalStack's shutdown (our Firehose's flush included); its data
+    # volume (LocalStack's /var/lib/localstack) is kept, as host mode keeps .local/localstack/
+    compose("down", "--timeout", str(int(timeout) + 10))
+    INSTANCE_FILE.unlink(missing_ok=True)
+    print(f"localstack stopped (docker compose down) in {time.monotonic() - started:.1f}s")
+
+
+def docker_status() -> int:
+    current = container()
+    if current is None or not current[1]:
+        print("localstack (docker): not running")
+        return 1
+    report = health()
+    missing = not_ready(report)
+    state = "healthy" if not missing else f"not ready ({', '.join(missing)})"
+    image = subprocess.run(
+        ["docker", "inspect", "-f", "{{.Config.Image}}", current[0]], capture_output=True, text=True
+    ).stdout.strip()
+    print(f"localstack (docker): container {current[0][:12]} of {image}, {endpoint()}, {state}")
+    print_services(report)
+    return 0 if not missing else 1
+
+
+def docker_logs(follow: bool) -> None:
+    args = ["logs", "--tail", "200", *(["--follow"] if follow else []), "localstack"]
+    compose(*args)
+
+
+# ---------------------------------------------------------------------------- mode
+def mode_and_reason() -> tuple[str, str]:
+    """Which stack mode runs, and why (the Makefile and `make help` say the same)."""
+    chosen = os.environ.get("STACK_MODE")
+    if chosen:
+        if chosen not in ("host", "docker"):
+            raise StackError(f"STACK_MODE={chosen}: expected host or docker")
+        return chosen, os.environ.get("STACK_MODE_WHY") or "STACK_MODE is set"
     if shutil.which("docker") is None:
-        return "host"
-    probe = subprocess.run(["docker", "info"], capture_output=True)
-    return "docker" if probe.returncode == 0 else "host"
+        return "host", "no docker command"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+        return (
+            "docker",
+            f"a Docker engine answers at {os.environ.get('DOCKER_HOST') or 'the default socket'}",
+        )
+    return "host", "no Docker engine answers (make docker-engine starts one for this checkout)"
+
+
+def mode() -> str:
+    return mode_and_reason()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stack.sh", description=__doc__.split("\n")[0])
     parser.add_argument(
         "command",
-        choices=["install", "start", "stop", "restart", "status", "logs", "mode", "env"],
+        choices=[
+            "install",
+            "install-into",
+            "start",
+            "stop",
+            "restart",
+            "status",
+            "logs",
+            "mode",
+            "env",
+        ],
     )
+    parser.add_argument("args", nargs="*", help="install-into: VENV [libraries|code]")
     parser.add_argument("-f", "--follow", action="store_true", help="logs: keep following")
+    parser.add_argument("--docker", action="store_true", help="env: the container's environment")
     args = parser.parse_args(argv)
     try:
-        if args.command == "install":
-            install()
-        elif args.command == "start":
-            start()
-        elif args.command == "stop":
-            stop()
-        elif args.command == "restart":
-            stop()
-            start()
-        elif args.command == "status":
-            return status()
-        elif args.command == "logs":
-            logs(args.follow or sys.stdout.isatty())
-        elif args.command == "mode":
-            print(mode())
-        elif args.command == "env":
-            for key, value in localstack_env(port()).items():
+        if args.command == "install-into":
+            if len(args.args) not in (1, 2) or args.args[1:] not in ([], ["libraries"], ["code"]):
+                parser.error("install-into VENV [libraries|code]")
+            install_into(Path(args.args[0]), *args.args[1:])
+            return 0
+        if args.command == "env":
+            for key, value in localstack_env(port(), docker=args.docker).items():
                 print(f"{key}={value}")
+            return 0
+        current, why = mode_and_reason()
+        if args.command == "mode":
+            print(f"{current} ({why})")
+            return 0
+        docker = current == "docker"
+        if args.command == "install":
+            (docker_install if docker else install)()
+        elif args.command in ("start", "stop", "restart"):
+            if args.command != "start":
+                (docker_stop if docker else stop)()
+            if args.command != "stop":
+                (docker_start if docker else start)()
+        elif args.command == "status":
+            print(f"mode: {current} ({why})")
+            return (docker_status if docker else status)()
+        elif args.command == "logs":
+            (docker_logs if docker else logs)(args.follow or sys.stdout.isatty())
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -246,13 +246,13 @@ check_localstack() { # the project's one health check: clickstream_common.locals
     die "LocalStack is not healthy at $AWS_ENDPOINT_URL: start it first (make up)"
 }
 
-# The host-mode LocalStack keeps nothing across restarts (PERSISTENCE=0, scripts/stack.py), and
-# its pid file is rewritten by every start: a local state older than that file describes
-# resources that no longer exist. Refreshing them one by one costs ~20 s more than creating
+# LocalStack keeps nothing across restarts (PERSISTENCE=0, scripts/stack.py), and every new
+# instance (host process or container) rewrites .local/localstack/instance: a local state older
+# than that file describes resources that no longer exist. Refreshing them one by one costs ~20 s more than creating
 # everything afresh, so such a state is dropped, as `make down` (reset-local) does.
 drop_state_of_a_previous_localstack() {
-  local pid_file="$ROOT/.local/localstack/localstack.pid"
-  if [[ -f "$STATE_FILE" && -f "$pid_file" && "$pid_file" -nt "$STATE_FILE" ]]; then
+  local instance="$ROOT/.local/localstack/instance"
+  if [[ -f "$STATE_FILE" && -f "$instance" && "$instance" -nt "$STATE_FILE" ]]; then
     rm -f "$STATE_FILE" "$STATE_FILE.backup"
     echo "tf.sh: LocalStack restarted since the last apply and keeps no state: the local state is dropped"
   fi

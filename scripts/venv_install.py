@@ -2,6 +2,7 @@
 
     python scripts/venv_install.py --create [--no-pip] VENV_DIR   # a venv of this interpreter
     python scripts/venv_install.py VENV_DIR [pip install arguments...]
+    python scripts/venv_install.py --uv                            # the pinned uv's path
 
 Why: creating a venv with pip in it (ensurepip) and installing the lock files with pip (from its
 cache) took about a minute per virtualenv on a fresh clone; uv installs the same pins from its
@@ -141,11 +142,19 @@ def install(venv: Path, args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["--uv"]:  # for installs this script does not run itself (the docker stand-in's)
+        uv = None if use_pip() else ensure_uv()
+        if uv is None:
+            print(f"error: uv unavailable ({uv_requirement()})", file=sys.stderr)
+            return 1
+        print(uv)
+        return 0
     if argv[:1] == ["--create"] and len(argv) in (2, 3) and argv[1:-1] in ([], ["--no-pip"]):
         return create(Path(argv[-1]), no_pip=len(argv) == 3)
     if not argv or argv[0].startswith("-"):
         print(
-            "usage: venv_install.py --create [--no-pip] VENV_DIR | VENV_DIR [pip arguments...]",
+            "usage: venv_install.py --create [--no-pip] VENV_DIR | VENV_DIR [pip arguments...]"
+            " | --uv",
             file=sys.stderr,
         )
         return 2

@@ -31,14 +31,6 @@ def test_host_install_pins_the_engine_exactly_as_the_dev_requirements() -> None:
     assert stack.athena_engine_pins() == [pins[name] for name in ("duckdb", "pyarrow", "sqlglot")]
 
 
-def test_docker_boot_installs_the_same_engine_from_the_same_file() -> None:
-    boot = (ROOT / "emulator" / "docker-boot.sh").read_text()
-    assert "grep -iE '^(duckdb|pyarrow|sqlglot)=='" in boot
-    assert "/opt/clickstream-local/requirements/dev.txt" in boot
-    compose = (ROOT / "docker-compose.yml").read_text()
-    assert "./requirements/dev.txt:/opt/clickstream-local/requirements/dev.txt:ro" in compose
-
-
 def test_localstack_lock_does_not_pin_other_engine_versions() -> None:
     lock = (ROOT / "requirements" / "localstack-lock.txt").read_text()
     for name in ("duckdb", "pyarrow", "sqlglot"):

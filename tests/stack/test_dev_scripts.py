@@ -72,23 +72,24 @@ def test_bad_step_arguments_are_refused(arg: str) -> None:
 def test_hot_reload_switch_writes_the_file_the_runtime_reads(tmp_path, monkeypatch) -> None:
     from clickstream_emulator.lambda_executor import hot_reload
 
-    sources = tmp_path / "lambda-runtime" / hot_reload.SOURCES_FILE_NAME
+    sources = tmp_path / "hot-reload" / hot_reload.SOURCES_FILE_NAME
     monkeypatch.setattr(hot_reload_script, "SOURCES_FILE", sources)
-    with pytest.raises(SystemExit, match="host-mode"):
-        hot_reload_script.turn_on()  # no runtime root: not a host-mode stack
-    sources.parent.mkdir()
     hot_reload_script.turn_on()
     paths = hot_reload.read_sources(sources)
     assert paths == tuple(str(d) for d in hot_reload_script.SOURCE_DIRS)
-    assert json.loads(sources.read_text())["paths"] == list(paths)
+    # relative to the file: the same file names the container's mounts in docker mode
+    assert not any(Path(p).is_absolute() for p in json.loads(sources.read_text())["paths"])
     assert "on" in hot_reload_script.status()
     hot_reload_script.turn_off()
     assert hot_reload.read_sources(sources) == ()
     assert "off" in hot_reload_script.status()
 
 
-def test_the_switch_and_the_stack_agree_on_the_runtime_root() -> None:
+def test_the_switch_and_the_stack_agree_on_the_sources_file() -> None:
     stack = _load("stack")
     from clickstream_emulator.lambda_executor import hot_reload
 
-    assert hot_reload_script.SOURCES_FILE == stack.RUNTIME_ROOT / hot_reload.SOURCES_FILE_NAME
+    assert hot_reload_script.SOURCES_FILE == stack.HOT_RELOAD_FILE
+    assert hot_reload_script.SOURCES_FILE.name == hot_reload.SOURCES_FILE_NAME
+    env = stack.localstack_env(4566)
+    assert env[hot_reload.SOURCES_FILE_ENV] == str(hot_reload_script.SOURCES_FILE)

@@ -120,15 +120,6 @@ def test_localstack_env_selects_our_executor_and_port(monkeypatch):
     assert env["FILESYSTEM_ROOT"].startswith(str(ROOT / ".local"))
 
 
-def test_docker_compose_matches_host_mode():
-    compose = (ROOT / "docker-compose.yml").read_text()
-
-    assert f"image: localstack/localstack:{stack.LOCALSTACK_VERSION}" in compose
-    assert f"SERVICES: {stack.DEFAULT_SERVICES}\n" in compose
-    assert "/var/run/docker.sock:/var/run/docker.sock" in compose
-    assert "/_localstack/health" in compose
-
-
 def test_lock_pins_localstack_and_depends_on_nothing_local():
     lock = (ROOT / "requirements" / "localstack-lock.txt").read_text().splitlines()
     pins = [line for line in lock if line and not line.startswith("#")]

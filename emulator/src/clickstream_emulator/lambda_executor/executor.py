@@ -108,8 +108,9 @@ class SubprocessRuntimeExecutor(RuntimeExecutor):
             # path-style S3 even if the endpoint host is a name (virtual hosts do not resolve)
             env.setdefault("AWS_CONFIG_FILE", str(config_file))
         env.setdefault("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        # `make dev` writes this file to run first-party code from the working tree (hot_reload.py)
-        env[hot_reload.SOURCES_FILE_ENV] = str(
+        # `make dev` writes this file to run first-party code from the working tree (hot_reload.py);
+        # LocalStack's own environment names it (scripts/stack.py), else it sits in the runtime root
+        env[hot_reload.SOURCES_FILE_ENV] = os.environ.get(hot_reload.SOURCES_FILE_ENV) or str(
             spec.site_packages.parent.parent / hot_reload.SOURCES_FILE_NAME
         )
         return env

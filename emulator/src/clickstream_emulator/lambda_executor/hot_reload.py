@@ -9,9 +9,12 @@ drops exactly the modules of those packages from ``sys.modules`` and imports the
 in the same process (so the already imported pyarrow is not paid for again: the next object runs
 the new code a few hundred milliseconds after the edit, not after a ``make deploy``).
 
-The sources file (``<runtime root>/hot-reload.json``, ``{"paths": [...]}``) is written by
-``make dev`` and removed by ``make up``: the mode can change without restarting LocalStack, and
-nothing of this exists on AWS, where a function only ever runs its deployed zip.
+The sources file (``{"paths": [...]}``, named by ``LAMBDA_SUBPROCESS_HOT_RELOAD_FILE`` in
+LocalStack's environment) is written by ``make dev`` and removed by ``make up``: the mode can
+change without restarting LocalStack, and nothing of this exists on AWS, where a function only
+ever runs its deployed zip. Relative paths in it are relative to the file's own directory, so
+one file serves both stack modes: in docker mode the container sees the checkout's ``services/``
+and the file's directory mounted at the same places relative to each other.
 
 Standard library only: the bootstrap (``python -I -S``) loads this file by path.
 """
@@ -31,7 +34,7 @@ SOURCES_FILE_ENV = "LAMBDA_SUBPROCESS_HOT_RELOAD_FILE"
 """Environment variable (set by the executor) naming the sources file."""
 
 SOURCES_FILE_NAME = "hot-reload.json"
-"""The sources file's name inside the runtime root (``.local/lambda-runtime/``)."""
+"""The sources file's name (in ``.local/hot-reload/`` of the checkout)."""
 
 Fingerprint = tuple[tuple[str, int, int], ...]
 
@@ -54,7 +57,8 @@ def read_sources(sources_file: str | os.PathLike[str] | None) -> tuple[str, ...]
         raise SourcesFileError(f'{sources_file}: expected {{"paths": [...]}} ({exc})') from exc
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise SourcesFileError(f"{sources_file}: paths must be a list of directory names")
-    return tuple(os.path.abspath(p) for p in paths)
+    here = os.path.dirname(os.path.abspath(sources_file))
+    return tuple(os.path.normpath(os.path.join(here, p)) for p in paths)
 
 
 def fingerprint(paths: tuple[str, ...]) -> Fingerprint:
