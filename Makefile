@@ -268,7 +268,7 @@ fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's ta
 
 .PHONY: unit
 unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
-	$(PYTEST) -m "not e2e" -q
+	$(PYTEST) -m "not e2e and not docker" -q
 
 .PHONY: e2e
 e2e: venv ## End-to-end tests against the running local stack (run `make up` first)
@@ -281,6 +281,14 @@ e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
 .PHONY: e2e-happy
 e2e-happy: venv ## The happy path and the Athena API only (CI runs them against `make up ENV=dev`)
 	$(PYTEST) -m e2e -q tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py
+
+.PHONY: e2e-docker
+e2e-docker: venv ## Docker mode's proof (CI, after `make up STACK_MODE=docker`): the image boots offline, happy path, Athena API, executor, hot reload, data survives `make down`
+ifneq ($(STACK_MODE),docker)
+	@echo "make e2e-docker: the stack mode is $(STACK_MODE) ($(STACK_MODE_WHY)): run it with STACK_MODE=docker" >&2; exit 1
+endif
+	$(PYTEST) -m "docker or e2e" -q tests/docker tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py \
+	  tests/stack/test_lambda_executor.py tests/e2e/test_dev_loop.py tests/e2e/test_data_survives_down.py
 
 .PHONY: parity
 parity: ## The AWS configuration on LocalStack: `make up ENV=dev` (fresh stack), then the happy path

@@ -225,7 +225,11 @@ def is_our_daemon(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(cmdline) and cmdline[0].endswith(b"dockerd") and str(PID_FILE).encode() in cmdline
+    return (
+        bool(cmdline)
+        and cmdline[0].endswith(b"dockerd")
+        and f"--pidfile={PID_FILE}".encode() in cmdline
+    )
 
 
 def address_pool() -> str:
@@ -514,7 +518,7 @@ def ensure_localstack_image(env: dict[str, str]) -> None:
         log(f"{OFFICIAL_IMAGE} pulled")
         return
     reason = (pulled.stderr.strip().splitlines() or ["no answer"])[-1]
-    log(f"{OFFICIAL_IMAGE} cannot be pulled ({reason}): building the stand-in")
+    log(f"{OFFICIAL_IMAGE} cannot be pulled ({reason}): docker mode uses a stand-in built here")
     build_standin(env)
 
 
