@@ -160,7 +160,7 @@ ifneq ($(KEEP_DATA),0)
 else
 	@[ ! -x $(PY) ] || $(PY) scripts/snapshot.py discard
 endif
-	$(STACK) stop
+	$(STACK) stop $(if $(filter 0,$(KEEP_DATA)),--discard)
 	@for env in $(basename $(notdir $(wildcard infra/envs/*.tfvars))); do LOCAL_TFVARS=$$env $(TF) reset-local; done
 	rm -f .local/terraform/applied-*-$(LOCALSTACK_PORT).stamp
 

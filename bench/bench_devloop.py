@@ -12,11 +12,18 @@
 * **second `make demo`** in the same clone after `make down`: the virtualenvs are installed, the
   stack is down - LocalStack's start, the apply, the events and the queries, without the installs
   (which dominate the first run on a busy machine and are the same work before and after).
+* **docker mode** (when a Docker engine answers, e.g. after `make docker-engine`; ``--modes``):
+  the same fresh-clone `make demo` with ``STACK_MODE=docker``, twice: with the image build (the
+  extension image and Docker's build cache removed first, so docker/localstack/Dockerfile runs
+  from the LocalStack image: its installs included) and without it (a second clone, whose build
+  finds every layer cached). The LocalStack image itself (pulled, or the stand-in) is there
+  already: `make docker-engine` prints how long the stand-in took.
 
 The edit -> next-object time of `make dev` is measured by tests/e2e/test_dev_loop.py.
 
-    .venv/bin/python -m bench.bench_devloop                 # both (needs `make up` for warm)
+    .venv/bin/python -m bench.bench_devloop                 # all (needs `make up` for warm)
     .venv/bin/python -m bench.bench_devloop --skip-fresh    # warm only, ~1 min
+    .venv/bin/python -m bench.bench_devloop --skip-warm --modes host,docker
 """
 
 from __future__ import annotations
@@ -42,9 +49,13 @@ TARGET_WARM_UP_S = 10.0
 _STEP_LINE = re.compile(r"^up: \[\s*[\d.]+s\] (?P<name>.+?)\s+done in (?P<s>[\d.]+)s$")
 
 
+EXTENSION_IMAGE = "clickstream-local/localstack:4.14.0"  # docker-compose.yml's image
+
+
 @dataclass
 class FreshRun:
     ref: str
+    mode: str = "host"
     total_s: float = 0.0
     up_s: float = 0.0
     second_s: float = 0.0
@@ -87,14 +98,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fresh_demo(ref: str, keep: bool, port: int | None = None) -> FreshRun:
-    """Clone ``ref`` into a temporary directory and time `make demo` there (on ``port``, or a free one)."""
-    run = FreshRun(ref=ref)
+def docker_answers() -> bool:
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+def forget_extension_image() -> None:
+    """The next docker-mode `make up` builds docker/localstack/Dockerfile from the LocalStack
+    image: the extension image and Docker's build cache (uv's cache mount included) removed."""
+    subprocess.run(["docker", "image", "rm", "--force", EXTENSION_IMAGE], capture_output=True)
+    subprocess.run(["docker", "builder", "prune", "--all", "--force"], capture_output=True)
+
+
+def fresh_demo(ref: str, keep: bool, port: int | None = None, mode: str = "host") -> FreshRun:
+    """Clone ``ref`` into a temporary directory and time `make demo` there (on ``port``, or a free
+    one) in stack mode ``mode``; docker mode uses the Docker engine this process reaches."""
+    run = FreshRun(ref=ref, mode=mode)
     workdir = Path(tempfile.mkdtemp(prefix="clickstream-fresh-"))
     clone = workdir / "clickstream-local"
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLICKSTREAM_"))}
-    env.update(LOCALSTACK_PORT=str(port), PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        LOCALSTACK_PORT=str(port),
+        PYTHONDONTWRITEBYTECODE="1",
+        STACK_MODE=mode.split()[0],
+    )
+    env.pop("STACK_MODE_WHY", None)
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     subprocess.run(["git", "checkout", "--quiet", ref], cwd=clone, check=True)
     lines: list[str] = []
@@ -123,7 +151,9 @@ def fresh_demo(ref: str, keep: bool, port: int | None = None) -> FreshRun:
             run.second_s = _make("demo", clone, env)
     finally:
         run.tail = "\n".join(lines[-15:])
-        subprocess.run(["make", "down"], cwd=clone, env=env, capture_output=True, timeout=300)
+        subprocess.run(
+            ["make", "down", "KEEP_DATA=0"], cwd=clone, env=env, capture_output=True, timeout=300
+        )
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
@@ -142,10 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--port", type=int, help="LocalStack port of the fresh clones (default: a free one)"
     )
+    ap.add_argument(
+        "--modes",
+        help="stack modes of the fresh clones: host, docker (default: host, and docker when a "
+        "Docker engine answers)",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: one warm `make up`, no clone")
     args = ap.parse_args(argv)
     if args.quick:
         args.warm_runs, args.skip_fresh = 1, True
+    modes = (args.modes or ("host,docker" if docker_answers() else "host")).split(",")
+    if "docker" in modes and not docker_answers():
+        raise SystemExit("bench_devloop: no Docker engine answers (make docker-engine)")
 
     if not args.skip_warm:
         print("warm `make up` (stack up, nothing changed) vs a no-change `terraform apply`:")
@@ -155,8 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_fresh:
         return 0
     refs = [("this", args.ref)] + ([("baseline", args.baseline_ref)] if args.baseline_ref else [])
+    # docker mode twice: the extension image built from the LocalStack image, then cached
+    variants = [
+        v
+        for mode in modes
+        for v in (["host"] if mode == "host" else ["docker, image built", "docker, image cached"])
+    ]
     rows, failed = [], False
-    for label, ref in refs:
+    for (label, ref), variant in [(r, v) for r in refs for v in variants]:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", ref],
             cwd=ROOT,
@@ -164,15 +208,24 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
             check=True,
         ).stdout.strip()
-        print(f"\nfresh clone of {sha} ({label}): make demo ...", flush=True)
-        run = fresh_demo(sha, args.keep, args.port)
+        print(f"\nfresh clone of {sha} ({label}, {variant}): make demo ...", flush=True)
+        if variant == "docker, image built":
+            forget_extension_image()
+        run = fresh_demo(sha, args.keep, args.port, variant)
         if not run.ok:
             failed = True
             print(f"make demo failed; last lines:\n{run.tail}", file=sys.stderr)
         steps = ", ".join(f"{name} {s:.0f}s" for name, s in run.steps.items()) or "-"
         met = "yes" if run.ok and run.total_s <= TARGET_FRESH_DEMO_S else "NO"
         rows.append(
-            [f"{label} {sha}", run.total_s, run.up_s, run.total_s - run.up_s, met, run.second_s]
+            [
+                f"{label} {sha} ({variant})",
+                run.total_s,
+                run.up_s,
+                run.total_s - run.up_s,
+                met,
+                run.second_s,
+            ]
         )
         print(f"  make up steps: {steps}")
     print()

@@ -120,7 +120,7 @@ def which(name: str) -> str | None:
 
 
 def run(*cmd: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload]
 
 
 def docker(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -520,7 +520,15 @@ def start() -> None:
     wait_ready(started, f"pid {pid}", exited, log_tail)
 
 
-def stop() -> None:
+def stop(discard: bool = False) -> None:
+    """Stop the host process; ``discard``: LocalStack's data directory goes too (`make down
+    KEEP_DATA=0`), as docker mode drops its data volume."""
+    stop_process()
+    if discard:
+        shutil.rmtree(STATE / "filesystem", ignore_errors=True)
+
+
+def stop_process() -> None:
     pid = read_pid()
     if not pid or not is_our_localstack(pid):
         PID_FILE.unlink(missing_ok=True)
@@ -702,14 +710,15 @@ def docker_start() -> None:
     wait_ready(started, f"container {cid[:12]}", exited, docker_log_tail)
 
 
-def docker_stop() -> None:
+def docker_stop(discard: bool = False) -> None:
     started = time.monotonic()
     if container() is None:
         print("localstack is not running")
     timeout = os.environ.get("LOCALSTACK_STOP_TIMEOUT") or "30"
     # the container stops with LocalStack's shutdown (our Firehose's flush included); its data
     # volume (LocalStack's /var/lib/localstack) is kept, as host mode keeps .local/localstack/
-    compose("down", "--timeout", str(int(timeout) + 10))
+    # filesystem, unless ``discard`` (`make down KEEP_DATA=0`)
+    compose("down", "--timeout", str(int(timeout) + 10), *(["--volumes"] if discard else []))
     INSTANCE_FILE.unlink(missing_ok=True)
     print(f"localstack stopped (docker compose down) in {time.monotonic() - started:.1f}s")
 
@@ -776,6 +785,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("args", nargs="*", help="install-into: VENV [libraries|code]")
     parser.add_argument("-f", "--follow", action="store_true", help="logs: keep following")
     parser.add_argument("--docker", action="store_true", help="env: the container's environment")
+    parser.add_argument(
+        "--discard", action="store_true", help="stop: LocalStack's own data directory goes too"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "install-into":
@@ -796,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
             (docker_install if docker else install)()
         elif args.command in ("start", "stop", "restart"):
             if args.command != "start":
-                (docker_stop if docker else stop)()
+                (docker_stop if docker else stop)(args.discard)
             if args.command != "stop":
                 (docker_start if docker else start)()
         elif args.command == "status":
