@@ -68,7 +68,7 @@ STACK_MODE := docker
 STACK_MODE_WHY := a Docker engine answers at $(if $(DOCKER_HOST),$(DOCKER_HOST),the default socket)$(if $(wildcard $(DOCKER_ENGINE_SOCKET)), (this checkout's: make docker-engine))
 else
 STACK_MODE := host
-STACK_MODE_WHY := no Docker engine answers; `make docker-engine` starts one for this checkout
+STACK_MODE_WHY := no Docker engine answers (make docker-engine starts one for this checkout)
 endif
 else
 STACK_MODE_WHY := STACK_MODE=$(STACK_MODE) given ($(origin STACK_MODE))
@@ -78,7 +78,7 @@ export STACK_MODE STACK_MODE_WHY
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  stack mode: $(STACK_MODE): $(STACK_MODE_WHY) (STACK_MODE=host|docker overrides)"
+	@printf '  stack mode: %s: %s (STACK_MODE=host|docker overrides)\n' '$(STACK_MODE)' '$(subst ','\'',$(STACK_MODE_WHY))'
 
 # ---------------------------------------------------------------- install
 $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version
@@ -285,7 +285,7 @@ e2e-happy: venv ## The happy path and the Athena API only (CI runs them against 
 .PHONY: e2e-docker
 e2e-docker: venv ## Docker mode's proof (CI, after `make up STACK_MODE=docker`): the image boots offline, happy path, Athena API, executor, hot reload, data survives `make down`
 ifneq ($(STACK_MODE),docker)
-	@echo "make e2e-docker: the stack mode is $(STACK_MODE) ($(STACK_MODE_WHY)): run it with STACK_MODE=docker" >&2; exit 1
+	@printf 'make e2e-docker: the stack mode is %s (%s): run it with STACK_MODE=docker\n' '$(STACK_MODE)' '$(subst ','\'',$(STACK_MODE_WHY))' >&2; exit 1
 endif
 	$(PYTEST) -m "docker or e2e" -q tests/docker tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py \
 	  tests/stack/test_lambda_executor.py tests/e2e/test_dev_loop.py tests/e2e/test_data_survives_down.py

@@ -804,6 +804,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{current} ({why})")
             return 0
         docker = current == "docker"
+        if docker and not docker_ok("info"):
+            raise StackError(
+                "STACK_MODE=docker, but no Docker engine answers at "
+                f"{os.environ.get('DOCKER_HOST') or 'the default socket'}: `make docker-engine` "
+                "starts one for this checkout"
+            )
         if args.command == "install":
             (docker_install if docker else install)()
         elif args.command in ("start", "stop", "restart"):

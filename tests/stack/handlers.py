@@ -42,9 +42,9 @@ def fail(event, context):
 
 def sleep(event, context):
     time.sleep(event["seconds"])
-    if event.get("touch"):  # proves (by its absence) that a timed-out process was killed
-        with open(event["touch"], "w") as survived:
-            survived.write("still running after the timeout")
+    if event.get("witness"):  # proves (by its absence) that a timed-out process was killed
+        bucket, key = event["witness"]
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"still running")
     return {"slept": event["seconds"]}
 
 

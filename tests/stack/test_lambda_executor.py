@@ -75,11 +75,12 @@ def test_handler_exception_is_a_function_error(aws, make_function):
     assert any("handlers.py" in frame for frame in body["stackTrace"])
 
 
-def test_timeout_kills_the_invocation_and_the_next_one_starts_fresh(aws, make_function, tmp_path):
+def test_timeout_kills_the_invocation_and_the_next_one_starts_fresh(aws, make_function, bucket):
     name = make_function("sleep", timeout=1)
-    survivor = tmp_path / "survived"  # the function runs on this host, so it can write here
+    # an S3 object, not a file: the function may run in LocalStack's container (docker mode)
+    survivor = "survived"
 
-    response, body = invoke(aws, name, {"seconds": 2, "touch": str(survivor)})
+    response, body = invoke(aws, name, {"seconds": 2, "witness": [bucket, survivor]})
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
@@ -87,8 +88,9 @@ def test_timeout_kills_the_invocation_and_the_next_one_starts_fresh(aws, make_fu
     response, body = invoke(aws, name, {"seconds": 0})
     assert "FunctionError" not in response
     assert body == {"slept": 0}
-    time.sleep(2.5)  # past the moment the killed handler would have written the file
-    assert not survivor.exists(), "the timed-out handler kept running"
+    time.sleep(2.5)  # past the moment the killed handler would have written the object
+    listed = aws("s3").list_objects_v2(Bucket=bucket).get("Contents", [])
+    assert survivor not in [o["Key"] for o in listed], "the timed-out handler kept running"
 
 
 def test_runtime_exit_during_invocation_is_a_runtime_exit_error(aws, make_function):
