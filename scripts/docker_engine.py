@@ -101,7 +101,6 @@ STANDIN_CONFIG = (
     "CMD []",
     "LABEL org.clickstream-local.stand-in=true",
 )
-APT_PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
 
@@ -266,9 +265,8 @@ def start_daemon() -> None:
         return
     if os.geteuid() != 0:
         raise EngineError("dockerd runs as root: sudo make docker-engine")
-    missing = [pkg for tool, pkg in APT_PACKAGES.items() if tool == "dockerd" and not which(tool)]
-    if missing:
-        apt_install(missing)
+    if not which("dockerd"):
+        apt_install(["docker.io"])  # dockerd, containerd, runc, docker-proxy
     dockerd = which("dockerd")
     if not dockerd:
         raise EngineError("dockerd not found after installing docker.io")
@@ -526,9 +524,7 @@ def ensure_localstack_image(env: dict[str, str]) -> None:
 def start() -> None:
     started = time.monotonic()
     if shutil.which("docker") is None:
-        raise EngineError(
-            "the docker command is missing: install Docker's CLI (docker-ce-cli or docker.io)"
-        )
+        apt_install(["docker.io"])  # the docker command with dockerd, containerd, runc
     ours = engine_env()
     pid = read_pid()
     if not (pid and is_our_daemon(pid)) and answers():

@@ -561,10 +561,16 @@ def _stop_leftovers(processes: dict[int, str]) -> None:
         time.sleep(1)
 
 
-def print_services(report: dict[str, Any] | None) -> None:
-    if report:
-        for name in services():
-            print(f"  {name:<12} {report.get('services', {}).get(name, 'unknown')}")
+def report_health(what: str) -> int:
+    """``what`` (the running instance), its state and each service's: 0 when every one is up."""
+    report = health()
+    missing = not_ready(report)
+    state = "healthy" if not missing else f"not ready ({', '.join(missing)})"
+    print(f"{what}, {endpoint()}, {state}")
+    states = (report or {}).get("services", {})
+    for name in services() if report else ():
+        print(f"  {name:<12} {states.get(name, 'unknown')}")
+    return 0 if not missing else 1
 
 
 def status() -> int:
@@ -572,12 +578,7 @@ def status() -> int:
     if not pid or not is_our_localstack(pid):
         print("localstack (host): not running")
         return 1
-    report = health()
-    missing = not_ready(report)
-    state = "healthy" if not missing else f"not ready ({', '.join(missing)})"
-    print(f"localstack (host): pid {pid}, {endpoint()}, {state}, log {LOG_FILE}")
-    print_services(report)
-    return 0 if not missing else 1
+    return report_health(f"localstack (host): pid {pid}, log {LOG_FILE}")
 
 
 def logs(follow: bool) -> None:
@@ -588,14 +589,11 @@ def logs(follow: bool) -> None:
 
 
 # ---------------------------------------------------------------------------- docker mode
-def compose(*args: str, capture: bool = False, image: str | None = None) -> str:
-    """`docker compose` on docker-compose.yml, with the port (and the base image) it reads."""
-    env = {**os.environ, "LOCALSTACK_PORT": str(port())}
-    if image:
-        env["LOCALSTACK_IMAGE"] = image
+def compose(*args: str, capture: bool = False) -> str:
+    """`docker compose` on docker-compose.yml, with the port it reads."""
     proc = subprocess.run(
         ["docker", "compose", "--file", str(COMPOSE_FILE), *args],
-        env=env,
+        env={**os.environ, "LOCALSTACK_PORT": str(port())},
         cwd=ROOT,
         stdout=subprocess.PIPE if capture else None,
         text=True,
@@ -728,15 +726,10 @@ def docker_status() -> int:
     if current is None or not current[1]:
         print("localstack (docker): not running")
         return 1
-    report = health()
-    missing = not_ready(report)
-    state = "healthy" if not missing else f"not ready ({', '.join(missing)})"
     image = subprocess.run(
         ["docker", "inspect", "-f", "{{.Config.Image}}", current[0]], capture_output=True, text=True
     ).stdout.strip()
-    print(f"localstack (docker): container {current[0][:12]} of {image}, {endpoint()}, {state}")
-    print_services(report)
-    return 0 if not missing else 1
+    return report_health(f"localstack (docker): container {current[0][:12]} of {image}")
 
 
 def docker_logs(follow: bool) -> None:
@@ -760,10 +753,6 @@ def mode_and_reason() -> tuple[str, str]:
             f"a Docker engine answers at {os.environ.get('DOCKER_HOST') or 'the default socket'}",
         )
     return "host", "no Docker engine answers (make docker-engine starts one for this checkout)"
-
-
-def mode() -> str:
-    return mode_and_reason()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
