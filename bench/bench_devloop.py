@@ -120,7 +120,7 @@ def fresh_demo(ref: str, keep: bool, port: int | None = None, mode: str = "host"
     env.update(
         LOCALSTACK_PORT=str(port),
         PYTHONDONTWRITEBYTECODE="1",
-        STACK_MODE=mode.split()[0],
+        STACK_MODE=mode.split(",")[0],
     )
     env.pop("STACK_MODE_WHY", None)
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
@@ -199,15 +199,19 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes
         for v in (["host"] if mode == "host" else ["docker, image built", "docker, image cached"])
     ]
-    rows, failed = [], False
-    for (label, ref), variant in [(r, v) for r in refs for v in variants]:
-        sha = subprocess.run(
+    shas = {
+        ref: subprocess.run(
             ["git", "rev-parse", "--short", ref],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
+        for _, ref in refs
+    }
+    rows, failed = [], False
+    for (label, ref), variant in [(r, v) for r in refs for v in variants]:
+        sha = shas[ref]
         print(f"\nfresh clone of {sha} ({label}, {variant}): make demo ...", flush=True)
         if variant == "docker, image built":
             forget_extension_image()
