@@ -13,7 +13,14 @@ PYTEST      := $(VENV)/bin/pytest
 RUFF        := $(VENV)/bin/ruff
 STACK       := $(ROOT)/scripts/stack.sh
 TF          := $(ROOT)/scripts/tf.sh
-LOCALSTACK_PORT ?= 4566
+# A checkout remembers its port: `make up LOCALSTACK_PORT=N` starts this checkout's LocalStack on
+# N and scripts/stack.py records "<pid> <port>" in its pid file; every later target uses N until
+# `make down` removes that file. A port on the command line or in the environment wins (stack.py
+# then refuses to start or stop this checkout's LocalStack on it, and the tools note a stack that
+# is not the one of .local/outputs.json).
+ifeq ($(origin LOCALSTACK_PORT),undefined)
+LOCALSTACK_PORT := $(or $(word 2,$(shell cat $(ROOT)/.local/localstack/localstack.pid 2>/dev/null)),4566)
+endif
 Q           ?= top_pages
 COUNT       ?= 20000
 START       ?= 2024-12-23
@@ -59,7 +66,7 @@ STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
+	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override), port $(LOCALSTACK_PORT)"
 
 # ---------------------------------------------------------------- install
 $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version

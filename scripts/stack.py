@@ -77,7 +77,9 @@ class StackError(Exception):
 
 # ---------------------------------------------------------------------------- settings
 def port() -> int:
-    return int(os.environ.get("LOCALSTACK_PORT") or 4566)
+    """``LOCALSTACK_PORT``, else the port this checkout's LocalStack was started on (its pid
+    file: the checkout remembers it until `make down`, as the Makefile does), else 4566."""
+    return int(os.environ.get("LOCALSTACK_PORT") or recorded_port() or 4566)
 
 
 def services() -> list[str]:
@@ -414,6 +416,7 @@ def start() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # not killed by the caller's Ctrl-C; stopped by `stop`
         )
+    # "<pid> <port>": the Makefile reads the port from here too (a checkout remembers its port)
     PID_FILE.write_text(f"{process.pid} {port()}\n")
     wait_ready(process.pid, started)
 
@@ -424,6 +427,13 @@ def stop() -> None:
         PID_FILE.unlink(missing_ok=True)
         print("localstack is not running")
         return
+    running_on = recorded_port()
+    if running_on is not None and running_on != port():
+        raise StackError(
+            f"this checkout's LocalStack runs on port {running_on} (pid {pid}), not {port()}: "
+            f"stop it with LOCALSTACK_PORT={running_on} (or no port); the stack on {port()} "
+            "is not this checkout's"
+        )
     started = time.monotonic()
     below = descendants(pid)
     os.kill(pid, signal.SIGTERM)
