@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -116,6 +117,9 @@ def fake_localstack() -> Iterator[int]:
     proc = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)", "localstack.runtime.main"]
     )
+    deadline = time.monotonic() + 10
+    while not stack.is_our_localstack(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the exec shows in /proc/<pid>/cmdline
     try:
         yield proc.pid
     finally:
