@@ -11,7 +11,8 @@ imports warnings.deprecated, new in 3.13, although its metadata claims >=3.10):
   start     background `python -m localstack.runtime.main`, pid/log in .local/localstack/, waits
             until /_localstack/health reports our services; no-op when already running.
   stop      stops exactly the recorded process and its descendants (Lambda environments included).
-  restart, status, logs [-f], mode (prints docker|host), env (prints LocalStack's environment).
+  restart, status, logs [-f], mode (prints docker|host), env (prints LocalStack's environment),
+  port (prints the port: LOCALSTACK_PORT, else the one this checkout's LocalStack runs on, else 4566).
 
 Standard library only: it runs before any virtualenv exists.
 """
@@ -495,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stack.sh", description=__doc__.split("\n")[0])
     parser.add_argument(
         "command",
-        choices=["install", "start", "stop", "restart", "status", "logs", "mode", "env"],
+        choices=["install", "start", "stop", "restart", "status", "logs", "mode", "env", "port"],
     )
     parser.add_argument("-f", "--follow", action="store_true", help="logs: keep following")
     args = parser.parse_args(argv)
@@ -515,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
             logs(args.follow or sys.stdout.isatty())
         elif args.command == "mode":
             print(mode())
+        elif args.command == "port":
+            print(port())
         elif args.command == "env":
             for key, value in localstack_env(port()).items():
                 print(f"{key}={value}")

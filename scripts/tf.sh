@@ -12,8 +12,9 @@
 #   fmt | fmt-check | validate | test                                  no cloud, no credentials
 #
 # Environment:
-#   LOCALSTACK_PORT   LocalStack edge port (default 4566; wins over AWS_ENDPOINT_URL)
-#   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset
+#   LOCALSTACK_PORT   LocalStack edge port (wins over AWS_ENDPOINT_URL; make always sets it)
+#   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset; with neither, the port
+#                     this checkout's LocalStack runs on (`scripts/stack.sh port`), else 4566
 #   TF_ENV            AWS environment / tfvars name (default dev -> infra/envs/dev.tfvars)
 #   LOCAL_TFVARS      tfvars applied to LocalStack by the *-local commands (default local; dev =
 #                     the AWS configuration with only the endpoints changed: `make up ENV=dev`)
@@ -112,8 +113,10 @@ use_local() {
   local endpoint
   if [[ -n "${LOCALSTACK_PORT:-}" ]]; then
     endpoint="http://localhost:$LOCALSTACK_PORT"
-  else
-    endpoint="${AWS_ENDPOINT_URL:-http://localhost:4566}"
+  elif [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    endpoint="$AWS_ENDPOINT_URL"
+  else # run by hand: the port this checkout remembers (the Makefile's rule)
+    endpoint="http://localhost:$("$ROOT/scripts/stack.sh" port)"
   fi
   endpoint="${endpoint%/}"
   # tflocal derives LOCALSTACK_HOSTNAME/EDGE_PORT from AWS_ENDPOINT_URL; S3_HOSTNAME=localhost
