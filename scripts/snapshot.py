@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     except target.TargetError as exc:
         print(f"snapshot: error: {exc}", file=sys.stderr)
         return 1
-    if stack.conflict:  # another checkout's stack: its data is not this checkout's to save
+    if stack.another_stack:  # another checkout's stack: its data is not this checkout's
         print(f"snapshot: error: {stack.conflict}", file=sys.stderr)
         return 1
     endpoint = stack.endpoint or localstack.endpoint()

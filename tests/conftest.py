@@ -15,7 +15,7 @@ def localstack_endpoint() -> str:
     (not skipping) keeps a stopped stack from passing for a green run.
     """
     stack = target.load()
-    if stack.conflict:  # its buckets would be emptied as if they were this checkout's
+    if stack.another_stack:  # its buckets would be emptied as if they were this checkout's
         pytest.fail(f"not this checkout's stack: {stack.conflict}", pytrace=False)
     url = localstack.endpoint()
     if not localstack.healthy(url):

@@ -54,6 +54,7 @@ def test_exported_endpoint_wins_and_a_different_stack_is_noted() -> None:
     note = t.conflict
     assert note is not None and "\n" not in note
     assert "http://localhost:4566" in note and "http://localhost:4611" in note and str(PATH) in note
+    assert t.another_stack
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ def test_exported_endpoint_wins_and_a_different_stack_is_noted() -> None:
 )
 def test_the_same_stack_spelled_differently_is_no_conflict(exported: str) -> None:
     t = target.resolve({"AWS_ENDPOINT_URL": exported}, values(LOCAL), PATH)
-    assert t.conflict is None
+    assert t.conflict is None and not t.another_stack
 
 
 def test_aws_outputs_mean_aws() -> None:
@@ -76,6 +77,8 @@ def test_aws_outputs_with_an_exported_endpoint_say_so() -> None:
     t = target.resolve({"AWS_ENDPOINT_URL": "http://localhost:4566"}, values(AWS), PATH)
     assert t.endpoint == "http://localhost:4566"
     assert t.conflict is not None and "AWS deployment" in t.conflict
+    # outputs without an endpoint are not another local stack (snapshot, e2e go on)
+    assert not t.another_stack
 
 
 def test_no_outputs_leaves_boto3_alone() -> None:

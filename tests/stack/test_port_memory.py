@@ -138,3 +138,26 @@ def test_stop_refuses_another_port_than_the_recorded_one(
     assert "port 4611" in message and "LOCALSTACK_PORT=4611" in message and "\n" not in message
     assert stack.is_our_localstack(fake_localstack), "the other port's stop must not kill it"
     assert pid_file.exists()
+
+
+def test_make_down_on_another_port_saves_nothing_of_that_stack(tmp_path: Path) -> None:
+    """`make down LOCALSTACK_PORT=<not this checkout's>` first runs `snapshot.py save`: it must
+    not save another stack's buckets as this checkout's data (the names are the same)."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text('{"endpoint_url": {"value": "http://localhost:4611"}}')
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "CLICKSTREAM_OUTPUTS": str(outputs),
+        "AWS_ENDPOINT_URL": "http://localhost:4566",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "snapshot.py"), "save"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("snapshot: error:"), proc.stderr
+    assert "http://localhost:4611" in lines[0] and "http://localhost:4566" in lines[0]

@@ -87,6 +87,16 @@ class Target:
         return self.outputs_endpoint is not None
 
     @property
+    def another_stack(self) -> bool:
+        """``AWS_ENDPOINT_URL`` names another local stack than the one of the outputs."""
+        return (
+            self.origin == "AWS_ENDPOINT_URL"
+            and self.endpoint is not None
+            and self.outputs_endpoint is not None
+            and not same_endpoint(self.endpoint, self.outputs_endpoint)
+        )
+
+    @property
     def conflict(self) -> str | None:
         """One line when ``AWS_ENDPOINT_URL`` sends the calls somewhere else than the stack of
         the outputs the tool reads its resource names from, else None."""
@@ -95,8 +105,8 @@ class Target:
         where = _display(self.outputs_path)
         if self.outputs_endpoint is None:
             return (
-                f"{where} describes an AWS deployment, but AWS_ENDPOINT_URL sends the calls "
-                f"to {self.endpoint}"
+                f"{where} names no stack endpoint (an AWS deployment), but AWS_ENDPOINT_URL "
+                f"sends the calls to {self.endpoint}"
             )
         if same_endpoint(self.endpoint, self.outputs_endpoint):
             return None
