@@ -9,7 +9,6 @@ a real process whose command line is LocalStack's.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -18,22 +17,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from .test_stack_units import stack  # scripts/stack.py, loaded by path
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _load_stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stack_for_ports", ROOT / "scripts" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stack = _load_stack()
 
 #: What a fresh shell has: no port, and none of a calling make's variables.
 _MAKE_ENV = (
