@@ -50,7 +50,7 @@ def test_exported_endpoint_wins_and_a_different_stack_is_noted() -> None:
     env = {"AWS_ENDPOINT_URL": "http://localhost:4566"}
     t = target.resolve(env, values(LOCAL), PATH)
     assert (t.endpoint, t.origin) == ("http://localhost:4566", "AWS_ENDPOINT_URL")
-    assert "AWS_ENDPOINT_URL" not in (t.environment or {})
+    assert "AWS_ENDPOINT_URL" not in t.environment
     note = t.conflict
     assert note is not None and "\n" not in note
     assert "http://localhost:4566" in note and "http://localhost:4611" in note and str(PATH) in note

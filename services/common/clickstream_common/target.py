@@ -24,7 +24,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -76,10 +76,8 @@ class Target:
     outputs_endpoint: str | None = None
     #: Whether an outputs file was read at all.
     outputs_found: bool = False
-    #: The deployment's region from the outputs (None when absent).
-    outputs_region: str | None = None
     #: What the chain sets in the process environment (only what the environment lacks).
-    environment: Mapping[str, str] | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def local(self) -> bool:
@@ -170,7 +168,6 @@ def resolve(
         outputs_path=outputs_path,
         outputs_endpoint=outputs_endpoint,
         outputs_found=found,
-        outputs_region=outputs_region,
         environment=settings,
     )
 
@@ -213,7 +210,7 @@ def configure(prog: str, *, names_from_outputs: bool = True, check: bool = True)
     endpoint does not answer (AWS's endpoints are not probed).
     """
     target = load()
-    os.environ.update(target.environment or {})
+    os.environ.update(target.environment)
     if names_from_outputs and target.conflict:
         print(f"{prog}: note: {target.conflict}", file=sys.stderr)
     if check:
