@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate realistic e-commerce clickstream sessions and send them to "
         "Kinesis Firehose (default) or write them as NDJSON.",
         epilog="Where it sends: the stack of the Terraform outputs (CLICKSTREAM_OUTPUTS, else "
-        ".local/outputs.json; a local deployment's name its LocalStack endpoint), unless "
+        ".local/outputs.json; a local deployment's outputs name its LocalStack), unless "
         "AWS_ENDPOINT_URL says otherwise; then the usual AWS chain (AWS_PROFILE, "
         "AWS_REGION/AWS_DEFAULT_REGION, ~/.aws), exactly like the AWS CLI.",
     )
