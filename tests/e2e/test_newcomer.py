@@ -10,7 +10,7 @@ and `make down` on the suite's port refuses to stop the clone's LocalStack; `mak
 the port stops the stack on the second port.
 
 Everything is real: the clone installs its own virtualenvs and LocalStack, and applies the
-Terraform. Marked ``slow`` (~2 min). The clone runs in host mode: two stacks on one machine are
+Terraform. Marked ``slow`` (1.5-2.5 min). The clone runs in host mode: two stacks on one machine are
 two host processes (the compose file names one container). The second port is 4611 unless
 ``CLICKSTREAM_SECOND_PORT`` says otherwise.
 """
