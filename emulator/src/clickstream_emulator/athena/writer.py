@@ -105,6 +105,8 @@ def write_parquet(
             compression=codec,
             use_deprecated_int96_timestamps=True,
         )
+        if not isinstance(fs, pafs.S3FileSystem):  # S3 has no folders; a local filesystem does
+            fs.create_dir(strip_scheme(folder).rstrip("/"), recursive=True)
         with fs.open_output_stream(strip_scheme(path)) as sink:
             sink.write(buffer.getvalue())
         written.append(Written(path, values, folder, part.num_rows))

@@ -141,6 +141,16 @@ def alter_table(statement: Statement, ctx: Context, cat: Catalog, execution: Exe
                 )
             cat.delete_partitions(db, name, [v for v in values if tuple(v) in existing])
             substatement = "ALTER_TABLE_DROP_PARTITION"
+        elif isinstance(action, exp.AddPartition):
+            spec = {
+                eq.this.name.lower(): eq.expression.name
+                for eq in action.this.expressions
+                if isinstance(eq, exp.EQ)
+            }
+            location = action.args.get("location")
+            folder = location.this.name if isinstance(location, exp.LocationProperty) else ""
+            _add(statement, ctx, cat, node, [(spec, folder)], bool(action.args.get("exists")))
+            substatement = "ALTER_TABLE_ADD_PARTITION"
         elif isinstance(action, exp.AlterRename):
             raise not_supported("ALTER TABLE RENAME TO (Athena renames Iceberg tables only)")
         else:
@@ -180,13 +190,12 @@ _KV = re.compile(r"\s*[`\"]?(\w+)[`\"]?\s*=\s*('(?:[^']|'')*'|[\w.-]+)\s*(?:,|$)
 def add_partition(
     statement: Statement, ctx: Context, cat: Catalog, execution: Execution
 ) -> Outcome:
-    """``ALTER TABLE t ADD [IF NOT EXISTS] PARTITION (k='v', ...) [LOCATION '...'] ...``."""
+    """``ALTER TABLE t ADD [IF NOT EXISTS] PARTITION (k='v', ...) [LOCATION '...'] ...`` (several
+    partitions: sqlglot keeps the statement as text)."""
     match = _ADD.match(statement.rest)
     if match is None:
         raise not_supported(f"ALTER {statement.rest.split(' ADD ')[0][:40]} ADD ...")
     table_node = exp.to_table(match.group(1).replace("`", '"'), dialect="athena")
-    db, name, glue = _table(statement, ctx, cat, table_node)
-    table = load_table(cat, glue, db, name)
     rest, position, specs = match.group(3), 0, []
     while position < len(rest):
         one = _ONE.match(rest, position)
@@ -199,23 +208,39 @@ def add_partition(
             m.group(1).lower(): m.group(2).strip("'").replace("''", "'")
             for m in _KV.finditer(one.group(1))
         }
+        specs.append((given, (one.group(2) or "").replace("''", "'")))
+        position = one.end()
+    return _add(statement, ctx, cat, table_node, specs, bool(match.group(2)))
+
+
+def _add(
+    statement: Statement,
+    ctx: Context,
+    cat: Catalog,
+    node: exp.Table,
+    specs: Sequence[tuple[dict[str, str], str]],
+    if_not_exists: bool,
+) -> Outcome:
+    db, name, glue = _table(statement, ctx, cat, node)
+    table = load_table(cat, glue, db, name)
+    partitions = []
+    for given, location in specs:
         if set(given) != set(table.partition_names):
             raise _hive(
                 "FAILED: SemanticException [Error 10098]: Non-Partition column appears in the "
                 f"partition specification: {sorted(set(given) ^ set(table.partition_names))}"
             )
         values = [given[k] for k in table.partition_names]
-        folder = one.group(2) or (
+        folder = location or (
             table.location.rstrip("/")
             + "/"
             + "/".join(f"{k}={v}" for k, v in zip(table.partition_names, values, strict=True))
             + "/"
         )
-        specs.append((values, folder.replace("''", "'")))
-        position = one.end()
+        partitions.append((values, folder))
     existing = {tuple(p.get("Values") or ()) for p in cat.get_partitions(db, name)}
-    duplicate = [v for v, _ in specs if tuple(v) in existing]
-    if duplicate and not match.group(2):
+    duplicate = [v for v, _ in partitions if tuple(v) in existing]
+    if duplicate and not if_not_exists:
         raise _hive(
             f"{_DDL_TASK} AlreadyExistsException(message:Partition already exists: "
             f"{_spec(table.partition_names, duplicate[0])})"
@@ -226,7 +251,7 @@ def add_partition(
         name,
         [
             {"Values": values, "StorageDescriptor": descriptor | {"Location": folder}}
-            for values, folder in specs
+            for values, folder in partitions
             if tuple(values) not in existing
         ],
     )
