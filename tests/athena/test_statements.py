@@ -79,7 +79,7 @@ def test_ctas_partitioned_writes_hive_folders_and_registers_the_partitions(
     assert [p["Values"] for p in cat.get_partitions("db", "by_day")] == [["25"], ["26"]]
     counted = run(cat, "SELECT day, count(*) AS n FROM by_day GROUP BY day ORDER BY day")
     assert counted.rows == [["25", "2"], ["26", "1"]]
-    with pytest.raises(engine.QueryFailed, match="^HIVE_COLUMN_ORDER_MISMATCH"):
+    with pytest.raises(engine.QueryFailed, match=r"^HIVE_COLUMN_ORDER_MISMATCH"):
         run(
             cat,
             "CREATE TABLE wrong WITH (partitioned_by = ARRAY['day']) AS SELECT day, user_id FROM events",
@@ -89,11 +89,11 @@ def test_ctas_partitioned_writes_hive_folders_and_registers_the_partitions(
 def test_ctas_refuses_a_location_with_data_an_existing_table_and_an_unknown_schema(
     cat: MemoryCatalog,
 ) -> None:
-    with pytest.raises(engine.QueryFailed, match="^HIVE_PATH_ALREADY_EXISTS: .*s3://b/events/"):
+    with pytest.raises(engine.QueryFailed, match=r"^HIVE_PATH_ALREADY_EXISTS: .*s3://b/events/"):
         run(cat, "CREATE TABLE c1 WITH (external_location = 's3://b/events/') AS SELECT 1 AS a")
-    with pytest.raises(engine.QueryFailed, match="^TABLE_ALREADY_EXISTS: .*db.events"):
+    with pytest.raises(engine.QueryFailed, match=r"^TABLE_ALREADY_EXISTS: .*db.events"):
         run(cat, "CREATE TABLE events AS SELECT 1 AS a")
-    with pytest.raises(engine.QueryFailed, match="^SCHEMA_NOT_FOUND: .*'nodb'"):
+    with pytest.raises(engine.QueryFailed, match=r"^SCHEMA_NOT_FOUND: .*'nodb'"):
         run(cat, "CREATE TABLE nodb.t AS SELECT 1 AS a")
     with pytest.raises(engine.QueryFailed, match="external_location cannot be set"):
         run(
@@ -124,7 +124,7 @@ def test_insert_into_appends_files_and_new_partitions(cat: MemoryCatalog) -> Non
         ["b", "1", "25"],
         ["z", "9", "25"],
     ]
-    with pytest.raises(engine.QueryFailed, match="^SYNTAX_ERROR: .*Insert query has 1 columns"):
+    with pytest.raises(engine.QueryFailed, match=r"^SYNTAX_ERROR: .*Insert query has 1 columns"):
         run(cat, "INSERT INTO counts SELECT 1")
 
 
@@ -142,7 +142,7 @@ def test_unload_writes_parquet_and_lists_it(cat: MemoryCatalog) -> None:
     assert all(p.startswith("s3://b/unload/x/") for p in outcome.written)
     got = sorted(str(r["user_id"]) for r in read_files(cat, outcome.written))
     assert got == ["a", "b"]
-    with pytest.raises(engine.QueryFailed, match="^HIVE_PATH_ALREADY_EXISTS"):
+    with pytest.raises(engine.QueryFailed, match=r"^HIVE_PATH_ALREADY_EXISTS"):
         run(cat, "UNLOAD (SELECT 1 AS a) TO 's3://b/unload/x/'")
 
 
@@ -182,12 +182,12 @@ def test_views_are_stored_in_athenas_encoding_and_read_like_tables(cat: MemoryCa
     run(cat, "CREATE OR REPLACE VIEW busy AS SELECT * FROM per_user WHERE n >= 1")
     assert len(cat.versions[("db", "busy")]) == 1  # the replaced definition is a table version
     assert run(cat, "SELECT count(*) AS c FROM busy").rows == [["2"]]
-    with pytest.raises(engine.QueryFailed, match="^ALREADY_EXISTS"):
+    with pytest.raises(engine.QueryFailed, match=r"^ALREADY_EXISTS"):
         run(cat, "CREATE VIEW busy AS SELECT 1 AS a")
     run(cat, "DROP VIEW busy")
     run(cat, "DROP VIEW IF EXISTS busy")
     assert cat.get_table("db", "busy") is None
-    with pytest.raises(engine.QueryFailed, match="^TABLE_NOT_FOUND"):
+    with pytest.raises(engine.QueryFailed, match=r"^TABLE_NOT_FOUND"):
         run(cat, "SELECT * FROM busy")
 
 
@@ -204,7 +204,7 @@ def test_databases_and_drop_table_keep_data_as_athena_does(cat: MemoryCatalog) -
     run(cat, "DROP TABLE scratch.t")
     assert cat.objects("s3://b/t/") == [strip_scheme(p) for p in made.written]  # external: kept
     run(cat, "DROP TABLE IF EXISTS scratch.t")
-    with pytest.raises(engine.QueryFailed, match="Table not found scratch.t"):
+    with pytest.raises(engine.QueryFailed, match=r"Table not found scratch.t"):
         run(cat, "DROP TABLE scratch.t")
     run(cat, "DROP DATABASE scratch")
     run(cat, "DROP SCHEMA IF EXISTS scratch CASCADE")
@@ -255,5 +255,5 @@ def test_describe_and_show_answer_athenas_shapes(cat: MemoryCatalog) -> None:
     view = [r[0] for r in run(cat, "SHOW CREATE VIEW v").rows]
     assert view[-1] == "SELECT user_id FROM events"
     assert run(cat, "SHOW PARTITIONS events").rows == []  # projection: none registered
-    with pytest.raises(engine.QueryFailed, match="^TABLE_NOT_FOUND"):
+    with pytest.raises(engine.QueryFailed, match=r"^TABLE_NOT_FOUND"):
         run(cat, "DESCRIBE nope")
