@@ -197,6 +197,19 @@ def resolve(
     return found
 
 
+def without_catalog(tree: exp.Expr) -> exp.Expr:
+    """The tree with ``awsdatacatalog.`` dropped from table names (DuckDB has one catalog here;
+    dbt-athena writes ``"awsdatacatalog"."schema"."table"``)."""
+
+    def strip(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and node.catalog and catalog_ok(node):
+            node = node.copy()
+            node.set("catalog", None)
+        return node
+
+    return tree.copy().transform(strip)
+
+
 # ---------------------------------------------------------------------------- running
 @dataclass
 class Attached:
@@ -240,7 +253,9 @@ class QueryRun:
         for key, view, view_tree in self.objects.views:
             self._define_view(key, view, view_tree, schema)
         try:
-            translation = to_duckdb(sql, self.database, "query", schema, parsed=tree)
+            translation = to_duckdb(
+                sql, self.database, "query", schema, parsed=without_catalog(tree)
+            )
         except DialectError as err:
             raise dialect_failure(sql, str(err)) from err
         self.scanned = self._estimate()
@@ -264,7 +279,9 @@ class QueryRun:
         self, key: tuple[str, str], view: glue_shapes.View, tree: exp.Expr, schema: Schema
     ) -> None:
         try:
-            translation = to_duckdb(view.sql, view.database, f"view {key[1]}", schema, tree)
+            translation = to_duckdb(
+                view.sql, view.database, f"view {key[1]}", schema, without_catalog(tree)
+            )
         except DialectError as err:
             raise dialect_failure(view.sql, str(err)) from err
         name = f'"{key[0]}"."{key[1]}"'
