@@ -13,9 +13,10 @@ import re
 from clickstream_emulator.athena import writer
 from clickstream_emulator.athena.ports import Catalog, Context
 from clickstream_emulator.athena.relations import Execution, run_query
-from clickstream_emulator.athena.results import DATA, USER, Outcome, QueryFailed, not_supported
+from clickstream_emulator.athena.results import USER, Outcome, QueryFailed, not_supported
 from clickstream_emulator.athena.statement import Statement, parse
 from clickstream_emulator.athena.statements import properties
+from clickstream_emulator.athena.statements.writes import wrote
 
 _TO = re.compile(r"^\s*TO\s+'((?:[^']|'')*)'\s*(?:WITH\s*\((.*)\))?\s*$", re.IGNORECASE | re.DOTALL)
 _KNOWN = {"format", "compression", "compression_level", "partitioned_by", "field_delimiter"}
@@ -82,15 +83,4 @@ def run(statement: Statement, ctx: Context, cat: Catalog, execution: Execution) 
     written = writer.write_parquet(
         cat.filesystem(), location, arrow, ctx.query_id, partitioned_by, compression
     )
-    return Outcome(
-        columns=[],
-        rows=[],
-        statement_type="DML",
-        substatement_type="UNLOAD",
-        data_scanned=run_.scanned,
-        engine_ms=run_.engine_ms(),
-        planning_ms=run_.planning_ms,
-        layout=DATA,
-        update_count=arrow.num_rows,
-        written=[w.path for w in written],
-    )
+    return wrote("DML", "UNLOAD", run_, arrow.num_rows, written)

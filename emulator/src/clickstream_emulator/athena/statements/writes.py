@@ -29,6 +29,7 @@ from clickstream_emulator.athena import glue_shapes, writer
 from clickstream_emulator.athena.ports import Catalog, Context
 from clickstream_emulator.athena.relations import (
     Execution,
+    QueryRun,
     load_table,
     node_position,
     query_text,
@@ -57,6 +58,31 @@ def _target(statement: Statement, ctx: Context) -> tuple[exp.Table, str, str]:
 def schema_not_found(statement: Statement, node: exp.Expr, db: str) -> QueryFailed:
     line, col = node_position(statement.sql, node)
     return QueryFailed(f"SCHEMA_NOT_FOUND: line {line}:{col}: Schema '{db}' does not exist", USER)
+
+
+def wrote(
+    statement_type: str,
+    substatement: str,
+    query: QueryRun,
+    rows: int,
+    written: list[writer.Written],
+    folder: str = "",
+) -> Outcome:
+    """The answer of a statement that wrote data files: no result rows, the row count, the files
+    for the data manifest."""
+    return Outcome(
+        columns=[],
+        rows=[],
+        statement_type=statement_type,
+        substatement_type=substatement,
+        data_scanned=query.scanned,
+        engine_ms=query.engine_ms(),
+        planning_ms=query.planning_ms,
+        layout=DATA,
+        update_count=rows,
+        written=[w.path for w in written],
+        output_folder=folder,
+    )
 
 
 def _compression(props: dict[str, Any]) -> str:
@@ -158,19 +184,8 @@ def ctas(statement: Statement, ctx: Context, cat: Catalog, execution: Execution)
         raise not_supported(f"CTAS of a column type: {err}") from err
     cat.create_table(db, table_input)
     _register(cat, db, name, table_input, written)
-    return Outcome(
-        columns=[],
-        rows=[],
-        statement_type="DDL",
-        substatement_type="CREATE_TABLE_AS_SELECT",
-        data_scanned=query.scanned,
-        engine_ms=query.engine_ms(),
-        planning_ms=query.planning_ms,
-        layout=DATA,
-        update_count=arrow.num_rows if props.get("with_data", True) else 0,
-        written=[w.path for w in written],
-        output_folder="tables/",
-    )
+    rows = arrow.num_rows if props.get("with_data", True) else 0
+    return wrote("DDL", "CREATE_TABLE_AS_SELECT", query, rows, written, "tables/")
 
 
 def _register(
@@ -280,15 +295,4 @@ def insert(statement: Statement, ctx: Context, cat: Catalog, execution: Executio
         folder_for=folders,
     )
     _register(cat, db, name, dict(glue), written)
-    return Outcome(
-        columns=[],
-        rows=[],
-        statement_type="DML",
-        substatement_type="INSERT",
-        data_scanned=query.scanned,
-        engine_ms=query.engine_ms(),
-        planning_ms=query.planning_ms,
-        layout=DATA,
-        update_count=rows.num_rows,
-        written=[w.path for w in written],
-    )
+    return wrote("DML", "INSERT", query, rows.num_rows, written)
