@@ -239,6 +239,7 @@ def dbt(*args: str, env: dict[str, str], target: Path) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow  # ~90 s: three dbt invocations, each starting dbt and its adapter
 def test_dbt_builds_a_table_and_a_view_twice_and_its_tests_pass(
     database: str, outputs: dict[str, Any], tmp_path: Path
 ) -> None:
