@@ -13,7 +13,15 @@ PYTEST      := $(VENV)/bin/pytest
 RUFF        := $(VENV)/bin/ruff
 STACK       := $(ROOT)/scripts/stack.sh
 TF          := $(ROOT)/scripts/tf.sh
-LOCALSTACK_PORT ?= 4566
+# A checkout remembers its port: `make up LOCALSTACK_PORT=N` starts this checkout's LocalStack on
+# N and scripts/stack.py records "<pid or container> <port>" in its pid file (both stack modes);
+# every later target uses N until
+# `make down` removes that file. A port on the command line or in the environment wins (stack.py
+# then refuses to start or stop this checkout's LocalStack on it, and the tools note a stack that
+# is not the one of .local/outputs.json).
+ifeq ($(origin LOCALSTACK_PORT),undefined)
+LOCALSTACK_PORT := $(or $(word 2,$(shell cat $(ROOT)/.local/localstack/localstack.pid 2>/dev/null)),4566)
+endif
 Q           ?= top_pages
 COUNT       ?= 20000
 START       ?= 2024-12-23
@@ -78,7 +86,7 @@ export STACK_MODE STACK_MODE_WHY
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@printf '  stack mode: %s: %s (STACK_MODE=host|docker overrides)\n' '$(STACK_MODE)' '$(subst ','\'',$(STACK_MODE_WHY))'
+	@printf '  stack mode: %s (%s; STACK_MODE=host|docker overrides), port %s\n' '$(STACK_MODE)' '$(subst ','\'',$(STACK_MODE_WHY))' '$(LOCALSTACK_PORT)'
 
 # ---------------------------------------------------------------- install
 $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version
@@ -94,14 +102,25 @@ $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator
 .PHONY: venv
 venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version) from the lock files
 
+# Athena clients the e2e suite runs unchanged (awswrangler, dbt-athena): their pins conflict with the
+# project's (pyarrow, PyAthena), so they live in their own venv, as in a user's own environment.
+CLIENTS_VENV := $(ROOT)/.venv-clients
+$(CLIENTS_VENV)/.stamp: requirements/clients.txt requirements/uv.txt .python-version | $(VENV)/.stamp
+	@$$(scripts/python.sh) scripts/venv_install.py --create --no-pip $(CLIENTS_VENV)
+	$(PY) scripts/venv_install.py $(CLIENTS_VENV) -r requirements/clients.txt
+	@touch $@
+
+.PHONY: clients-venv
+clients-venv: $(CLIENTS_VENV)/.stamp ## Create .venv-clients (awswrangler, dbt-athena) from requirements/clients.txt
+
 # ---------------------------------------------------------------- local stack
 LAMBDA_ZIP     := build/lambda/transformer.zip
 SERVICE_SOURCES := $(shell find services -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 LAMBDA_SOURCES := $(filter services/transformer/% services/common/%,$(SERVICE_SOURCES))
-# What the last local apply was made from; a new LocalStack instance rewrites .local/localstack/instance
-# (it keeps no state).
+# What the last local apply was made from; a new LocalStack instance (process or container) rewrites
+# its pid file (it keeps no state).
 TF_STAMP       := .local/terraform/applied-$(ENV)-$(LOCALSTACK_PORT).stamp
-TF_INPUTS      := $(wildcard infra/*.tf infra/catalog/*.json infra/envs/$(ENV).tfvars queries/*.sql .local/localstack/instance)
+TF_INPUTS      := $(wildcard infra/*.tf infra/catalog/*.json infra/envs/$(ENV).tfvars queries/*.sql .local/localstack/localstack.pid)
 
 .PHONY: up
 up: prereqs ## Start LocalStack, build the Lambda, apply the Terraform, restore saved data (steps overlap; idempotent)
@@ -271,11 +290,11 @@ unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
 	$(PYTEST) -m "not e2e and not docker" -q
 
 .PHONY: e2e
-e2e: venv ## End-to-end tests against the running local stack (run `make up` first)
+e2e: venv clients-venv ## End-to-end tests against the running local stack (run `make up` first)
 	$(PYTEST) -m e2e -q
 
 .PHONY: e2e-fast
-e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
+e2e-fast: venv clients-venv ## End-to-end tests without the slow LocalStack-restart test
 	$(PYTEST) -m "e2e and not slow" -q
 
 .PHONY: e2e-happy

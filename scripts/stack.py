@@ -24,7 +24,8 @@ imports warnings.deprecated, new in 3.13, although its metadata claims >=3.10):
   stop      host: stops exactly the recorded process and its descendants (Lambda environments
             included); docker: `docker compose down` (LocalStack's data volume is kept).
   restart, status, logs [-f], mode (prints docker|host and why), env [--docker] (LocalStack's
-  environment; --docker: the container's, the env file docker-compose.yml reads).
+  environment; --docker: the container's, the env file docker-compose.yml reads), port (prints
+  the port: LOCALSTACK_PORT, else the one this checkout's LocalStack runs on, else 4566).
 
 Standard library only: it runs before any virtualenv exists.
 """
@@ -61,12 +62,13 @@ VENV = ROOT / ".venv-localstack"
 VENV_PY = VENV / "bin" / "python"
 STAMP = VENV / ".stack-install-stamp"
 STATE = ROOT / ".local" / "localstack"
+#: This checkout's LocalStack and its port: "<pid> <port>" of the host process, or
+#: "docker:<container>@<started> <port>" of the container. The Makefile reads the port here too
+#: (a checkout remembers its port until `make down`). Written when a new instance starts, not
+#: when it was already running: a Terraform local state older than it describes resources of a
+#: LocalStack that is gone (scripts/tf.sh, the Makefile's TF_INPUTS).
 PID_FILE = STATE / "localstack.pid"
 LOG_FILE = STATE / "localstack.log"
-#: Which LocalStack instance runs ("host <pid> <port>" or "docker <container> <started> <port>"),
-#: rewritten only when a new one starts: Terraform's local state is older than it = describes
-#: resources of a LocalStack that is gone (scripts/tf.sh, the Makefile's TF_INPUTS).
-INSTANCE_FILE = STATE / "instance"
 RUNTIME_ROOT = ROOT / ".local" / "lambda-runtime"
 #: `make dev`'s switch (scripts/hot_reload.py writes it, the executor's runtime reads it).
 HOT_RELOAD_FILE = ROOT / ".local" / "hot-reload" / "hot-reload.json"
@@ -115,7 +117,9 @@ class StackError(Exception):
 
 # ---------------------------------------------------------------------------- settings
 def port() -> int:
-    return int(os.environ.get("LOCALSTACK_PORT") or 4566)
+    """``LOCALSTACK_PORT``, else the port this checkout's LocalStack was started on (its pid
+    file: the checkout remembers it until `make down`, as the Makefile does), else 4566."""
+    return int(os.environ.get("LOCALSTACK_PORT") or recorded_port() or 4566)
 
 
 def services() -> list[str]:
@@ -461,15 +465,25 @@ def refuse_other_port(running_on: int | None, instance: str) -> None:
         )
 
 
-def record_instance(*fields: object) -> None:
-    """Write INSTANCE_FILE when a new LocalStack instance runs (not when it was already running:
-    the file's time is when this LocalStack's empty state began)."""
-    line = " ".join(str(f) for f in fields) + "\n"
+def refuse_to_stop_other_port(instance: str) -> None:
+    """`make down` on another port than this checkout's LocalStack's stops nothing of it."""
+    running_on = recorded_port()
+    if running_on is not None and running_on != port():
+        raise StackError(
+            f"this checkout's LocalStack runs on port {running_on} ({instance}), not {port()}: "
+            f"stop it with LOCALSTACK_PORT={running_on} (or no port); the stack on {port()} "
+            "is not this checkout's"
+        )
+
+
+def record(instance: str) -> None:
+    """PID_FILE for the ``instance`` now running, rewritten only when it is another one."""
+    line = f"{instance} {port()}\n"
     with contextlib.suppress(OSError):
-        if INSTANCE_FILE.read_text() == line:
+        if PID_FILE.read_text() == line:
             return
-    INSTANCE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    INSTANCE_FILE.write_text(line)
+    PID_FILE.parent.mkdir(parents=True, exist_ok=True)
+    PID_FILE.write_text(line)
 
 
 def start() -> None:
@@ -515,8 +529,7 @@ def start() -> None:
             start_new_session=True,  # not killed by the caller's Ctrl-C; stopped by `stop`
         )
     pid = process.pid
-    PID_FILE.write_text(f"{pid} {port()}\n")
-    record_instance("host", pid, port())
+    record(str(pid))
     wait_ready(started, f"pid {pid}", exited, log_tail)
 
 
@@ -534,6 +547,7 @@ def stop_process() -> None:
         PID_FILE.unlink(missing_ok=True)
         print("localstack is not running")
         return
+    refuse_to_stop_other_port(f"pid {pid}")
     started = time.monotonic()
     below = descendants(pid)
     os.kill(pid, signal.SIGTERM)
@@ -545,7 +559,6 @@ def stop_process() -> None:
         os.kill(pid, signal.SIGKILL)
     _stop_leftovers(below)
     PID_FILE.unlink(missing_ok=True)
-    INSTANCE_FILE.unlink(missing_ok=True)
     print(f"localstack stopped (pid {pid}) in {time.monotonic() - started:.1f}s")
 
 
@@ -659,14 +672,6 @@ def container() -> tuple[str, bool, str] | None:
     return cid, running == "true", started_at
 
 
-def instance_port() -> int | None:
-    """The port of the LocalStack INSTANCE_FILE names (its last field)."""
-    try:
-        return int(INSTANCE_FILE.read_text().split()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def docker_log_tail(lines: int = 40) -> str:
     try:
         return compose("logs", "--no-color", "--tail", str(lines), "localstack", capture=True)
@@ -678,7 +683,7 @@ def docker_start() -> None:
     started = time.monotonic()
     current = container()
     if current and current[1]:
-        refuse_other_port(instance_port(), f"container {current[0][:12]}")
+        refuse_other_port(recorded_port(), f"container {current[0][:12]}")
     elif port_in_use(port()):
         raise StackError(
             f"port {port()} is in use by a process this script did not start "
@@ -699,7 +704,7 @@ def docker_start() -> None:
     if current is None:
         raise StackError("docker compose up started no LocalStack container")
     cid, _, started_at = current
-    record_instance("docker", cid, started_at, port())
+    record(f"docker:{cid[:12]}@{started_at}")
 
     def exited() -> bool:
         now = container()
@@ -710,14 +715,17 @@ def docker_start() -> None:
 
 def docker_stop(discard: bool = False) -> None:
     started = time.monotonic()
-    if container() is None:
+    current = container()
+    if current and current[1]:
+        refuse_to_stop_other_port(f"container {current[0][:12]}")
+    elif current is None:
         print("localstack is not running")
     timeout = os.environ.get("LOCALSTACK_STOP_TIMEOUT") or "30"
     # the container stops with LocalStack's shutdown (our Firehose's flush included); its data
     # volume (LocalStack's /var/lib/localstack) is kept, as host mode keeps .local/localstack/
     # filesystem, unless ``discard`` (`make down KEEP_DATA=0`)
     compose("down", "--timeout", str(int(timeout) + 10), *(["--volumes"] if discard else []))
-    INSTANCE_FILE.unlink(missing_ok=True)
+    PID_FILE.unlink(missing_ok=True)
     print(f"localstack stopped (docker compose down) in {time.monotonic() - started:.1f}s")
 
 
@@ -769,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
             "logs",
             "mode",
             "env",
+            "port",
         ],
     )
     parser.add_argument("args", nargs="*", help="install-into: VENV [libraries|code]")
@@ -783,6 +792,9 @@ def main(argv: list[str] | None = None) -> int:
             if len(args.args) not in (1, 2) or args.args[1:] not in ([], ["libraries"], ["code"]):
                 parser.error("install-into VENV [libraries|code]")
             install_into(Path(args.args[0]), *args.args[1:])
+            return 0
+        if args.command == "port":
+            print(port())
             return 0
         if args.command == "env":
             for key, value in localstack_env(port(), docker=args.docker).items():
