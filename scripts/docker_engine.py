@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -65,8 +66,13 @@ STANDIN_DIR = ROOT / "docker" / "localstack-standin"
 LOCK = ROOT / "requirements" / "localstack-lock.txt"
 UV_PIN = ROOT / "requirements" / "uv.txt"
 
-OFFICIAL_IMAGE = "localstack/localstack:4.14.0"
-STANDIN_IMAGE = "clickstream-local/localstack-standin:4.14.0"
+# scripts/stack.py (loaded by path: standard library only, as this file) names the images
+_spec = importlib.util.spec_from_file_location("clickstream_stack", ROOT / "scripts" / "stack.py")
+assert _spec is not None and _spec.loader is not None
+stack = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(stack)
+OFFICIAL_IMAGE: str = stack.OFFICIAL_IMAGE
+STANDIN_IMAGE: str = stack.STANDIN_IMAGE
 BASE_IMAGE = "clickstream-local/debian-python:trixie"
 INPUTS_LABEL = "org.clickstream-local.inputs"
 SUITE = "trixie"  # Debian 13: Python 3.13, as LocalStack's python:3.13-slim-trixie base

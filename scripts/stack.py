@@ -81,6 +81,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKER_ENV_FILE = STATE / "docker.env"
 DOCKER_BUILD_LOG = STATE / "image-build.log"
 OFFICIAL_IMAGE = "localstack/localstack:4.14.0"
+#: docker-compose.yml's image: OFFICIAL_IMAGE (or the stand-in) with our extensions baked in.
+EXTENSION_IMAGE = "clickstream-local/localstack:4.14.0"
 #: Built by `make docker-engine` (scripts/docker_engine.py) where OFFICIAL_IMAGE cannot be pulled.
 STANDIN_IMAGE = "clickstream-local/localstack-standin:4.14.0"
 #: Settings LocalStack reads that the Makefile (or the user) sets: a host process inherits them,

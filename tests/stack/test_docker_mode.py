@@ -57,6 +57,14 @@ def test_the_image_and_the_service_are_linux_amd64() -> None:
     assert stack.STANDIN_IMAGE == engine.STANDIN_IMAGE
 
 
+def test_every_tool_names_the_compose_image() -> None:
+    from bench import bench_devloop
+    from tests.docker import conftest
+
+    assert f"    image: {stack.EXTENSION_IMAGE}\n" in COMPOSE
+    assert conftest.IMAGE == bench_devloop.EXTENSION_IMAGE == stack.EXTENSION_IMAGE
+
+
 def test_both_modes_configure_localstack_alike() -> None:
     host, docker = stack.localstack_env(4571), stack.localstack_env(4571, docker=True)
     where = {
