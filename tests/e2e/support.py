@@ -3,6 +3,7 @@ deadlines and clear messages, isolation, and running the project's CLIs as a use
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -163,3 +164,31 @@ def run_cli(args: Sequence[str], *, timeout: float = 180) -> subprocess.Complete
             pytrace=False,
         )
     return proc
+
+
+# The machine the local Lambda's processes run on: this host (host mode), or this checkout's
+# LocalStack container (docker mode: STACK_MODE=docker, as the Makefile exports it). Tests that
+# look at the runtime's files or processes run their probes there.
+_IN_CONTAINER = os.environ.get("STACK_MODE") == "docker"
+
+
+def where_the_lambda_runs(code: str, *args: str) -> str:
+    """Run the Python ``code`` (argv: ``args``) where the local Lambda runs; its stdout."""
+    cmd = [sys.executable, "-c", code, *args]
+    if _IN_CONTAINER:
+        python = "/opt/code/localstack/.venv/bin/python"
+        cmd = ["docker", "compose", "exec", "-T", "localstack", python, "-c", code, *args]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"{cmd[:5]}: {proc.stderr[-2000:]}"
+    return proc.stdout
+
+
+def spool_files(name: str) -> list[str]:
+    """Spool files of outputs whose name contains ``name`` (the local Lambda spools in its
+    machine's temp directory: ``clickstream-spool-<pid>-<start>/clickstream-...``)."""
+    code = (
+        "import glob, json, sys, tempfile; print(json.dumps(glob.glob(tempfile.gettempdir()"
+        " + '/clickstream-spool-*/clickstream-*' + sys.argv[1] + '*')))"
+    )
+    found: list[str] = json.loads(where_the_lambda_runs(code, name))
+    return found

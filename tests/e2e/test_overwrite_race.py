@@ -27,7 +27,7 @@ import pytest
 from clickstream_common.inventory import iter_objects
 from generator.pipeline import GenConfig, generate_records
 
-from .support import REPO, arrival_prefix, clean_pipeline, inventory, wait_for
+from .support import REPO, arrival_prefix, clean_pipeline, inventory, spool_files, wait_for
 
 BIG_EVENTS = 100_000  # ~85 MB: its invocation runs for seconds on this machine
 SMALL_EVENTS = 40
@@ -107,12 +107,6 @@ def _warm(lambda_client: Any, outputs: dict[str, Any], environments: int = 2) ->
             assert "FunctionError" not in resp
 
 
-def _spooling(name: str) -> list[Path]:
-    """Spool files of outputs whose name contains ``name`` (the local Lambda spools in the
-    host's temp directory, one directory per runtime process)."""
-    return list(Path(tempfile.gettempdir()).glob(f"clickstream-spool-*/clickstream-*{name}*"))
-
-
 def _superseded_lines(logs_client: Any, outputs: dict[str, Any], key: str) -> list[dict]:
     group = str(outputs["lambda_log_group"])
     events = logs_client.filter_log_events(logGroupName=group, filterPattern="superseded")
@@ -144,7 +138,7 @@ def test_old_version_finishing_last_does_not_overwrite_the_new_one(
         s3.put_object(Bucket=bucket, Key=key, Body=b"not json\n" + big)
         name = key.rsplit("/", 1)[-1]
         wait_for(
-            lambda name=name: _spooling(name),
+            lambda name=name: spool_files(name),
             bool,
             timeout=120,
             interval=0.05,

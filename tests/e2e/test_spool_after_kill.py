@@ -1,39 +1,47 @@
 """The deployed Lambda's runtime process is killed with SIGKILL mid-invocation: its spool files
 are removed when the next runtime process starts (the retry), and the object still reconciles.
 
-Local only by nature: the local Lambda spools in the host's temp directory, so the test sees the
+Local only by nature: the local Lambda spools in its machine's temp directory (the host's, or
+the LocalStack container's in docker mode: support.where_the_lambda_runs), so the test sees the
 spool directory (``clickstream-spool-<pid>-<start>``) and the runtime's pid in its name.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import tempfile
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from generator.pipeline import GenConfig, generate_records
 
-from .support import arrival_prefix, clean_pipeline, wait_for, wait_reconciled
+from .support import (
+    arrival_prefix,
+    clean_pipeline,
+    spool_files,
+    wait_for,
+    wait_reconciled,
+    where_the_lambda_runs,
+)
 
 EVENTS = 100_000
 
 
-def _spool_files(name: str) -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob(f"clickstream-spool-*/clickstream-*{name}*"))
-
-
 def _our_lambda_runtime(pid: int, function_name: str) -> bool:
     """The pid is a runtime process of this stack's function (never kill anything else)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"bootstrap.py" in cmdline and f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode() in (
-        environ
+    code = (
+        "import sys\n"
+        "try:\n"
+        "    env = open(f'/proc/{sys.argv[1]}/environ', 'rb').read().split(b'\\0')\n"
+        "    cmd = open(f'/proc/{sys.argv[1]}/cmdline', 'rb').read()\n"
+        "except OSError:\n"
+        "    print(False); sys.exit()\n"
+        "print(b'bootstrap.py' in cmd and f'AWS_LAMBDA_FUNCTION_NAME={sys.argv[2]}'.encode() in env)"
     )
+    return where_the_lambda_runs(code, str(pid), function_name).strip() == "True"
+
+
+def _exists(path: str) -> bool:
+    code = "import os, sys; print(os.path.exists(sys.argv[1]))"
+    return where_the_lambda_runs(code, path).strip() == "True"
 
 
 def test_spool_of_a_sigkilled_invocation_is_removed_and_the_retry_reconciles(
@@ -47,23 +55,25 @@ def test_spool_of_a_sigkilled_invocation_is_removed_and_the_retry_reconciles(
     s3.put_object(Bucket=str(outputs["raw_bucket"]), Key=key, Body=b"not json\n" + b"".join(lines))
     name = key.rsplit("/", 1)[-1]
     spooled, *_ = wait_for(
-        lambda: _spool_files(name),
+        lambda: spool_files(name),
         bool,
         timeout=120,
         interval=0.05,
         what="the invocation to spool its outputs",
     )
-    directory = spooled.parent
-    pid = int(directory.name.removeprefix("clickstream-spool-").split("-")[0])
+    directory = str(PurePosixPath(spooled).parent)
+    pid = int(PurePosixPath(directory).name.removeprefix("clickstream-spool-").split("-")[0])
     assert _our_lambda_runtime(pid, str(outputs["lambda_name"])), f"pid {pid} is not our runtime"
-    os.kill(pid, signal.SIGKILL)
+    where_the_lambda_runs(
+        "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGKILL)", str(pid)
+    )
 
     # Lambda retries the event in a fresh runtime process, which sweeps the dead one's spool.
     wait_for(
-        lambda: directory.exists(),
+        lambda: _exists(directory),
         lambda exists: not exists,
         timeout=120,
         what=f"{directory} to be removed by the next runtime process",
     )
     wait_reconciled(s3, outputs, rows=EVENTS, quarantined=1, timeout=180, what="the retried object")
-    assert _spool_files(name) == []
+    assert spool_files(name) == []

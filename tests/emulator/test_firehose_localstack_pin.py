@@ -4,20 +4,23 @@
 ``FirehoseProvider`` (``_put_records`` and ``_put_records_to_s3_bucket``) and relies on the first
 calling the second with the stream's own destination description. A LocalStack upgrade that
 changes either must fail here, not silently bypass the buffering. The check reads LocalStack's
-installed source (``.venv-localstack``, installed by ``make up``), so it runs with the e2e suite.
+installed source (tests/localstack_code.py: ``.venv-localstack``, or the docker-mode image, both
+installed by ``make up``), so it runs with the e2e suite.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from pathlib import Path
 
 import pytest
 
+from tests import localstack_code
+
 REPO = Path(__file__).resolve().parents[2]
-SITE = REPO / ".venv-localstack" / "lib" / "python3.13" / "site-packages"
-PROVIDER = SITE / "localstack" / "services" / "firehose" / "provider.py"
+PROVIDER = "localstack/services/firehose/provider.py"  # in LocalStack's site-packages
 
 #: sha256 of each overridden method's source in localstack-core 4.14.0
 PINNED = {
@@ -26,26 +29,30 @@ PINNED = {
 }
 
 
+@functools.cache
+def _provider_source() -> str:
+    source = localstack_code.read(PROVIDER)
+    if source is None:
+        pytest.fail(f"{PROVIDER} missing: {localstack_code.missing()}", pytrace=False)
+    return source
+
+
 def _methods() -> dict[str, ast.FunctionDef]:
-    if not PROVIDER.is_file():
-        pytest.fail(
-            f"LocalStack is not installed ({PROVIDER} missing): run `make up`", pytrace=False
-        )
-    tree = ast.parse(PROVIDER.read_text())
+    tree = ast.parse(_provider_source())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "FirehoseProvider")
     return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
 
 
 @pytest.mark.e2e
 def test_localstack_version_is_the_pinned_one() -> None:
-    metadata = next(SITE.glob("localstack_core-*.dist-info"), None)
-    assert metadata is not None and metadata.name == "localstack_core-4.14.0.dist-info"
+    found = [d for d in localstack_code.distributions() if d.startswith("localstack_core-")]
+    assert found == ["localstack_core-4.14.0.dist-info"], found
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_overridden_localstack_methods_have_not_moved(name: str) -> None:
-    source = ast.get_source_segment(PROVIDER.read_text(), _methods()[name])
+    source = ast.get_source_segment(_provider_source(), _methods()[name])
     assert source is not None
     digest = hashlib.sha256(source.encode()).hexdigest()
     assert digest == PINNED[name], (

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LOCALSTACK_PY = REPO / ".venv-localstack" / "bin" / "python"
-# LocalStack's own code runs here: its venv is installed by `make up`, so this runs with the e2e suite.
+from tests import localstack_code
+
+# LocalStack's own code runs here (tests/localstack_code.py: .venv-localstack, or the docker-mode
+# image), installed by `make up`, so this runs with the e2e suite.
 pytestmark = pytest.mark.e2e
 
 PROBE = r"""
@@ -45,10 +45,10 @@ print(json.dumps([first, second]))
 
 
 def test_two_writes_of_a_key_get_increasing_sequencers() -> None:
-    if not LOCALSTACK_PY.exists():
-        pytest.fail("no .venv-localstack: run `scripts/stack.sh install` (make up)", pytrace=False)
+    if not localstack_code.installed():
+        pytest.fail(localstack_code.missing(), pytrace=False)
     proc = subprocess.run(
-        [str(LOCALSTACK_PY), "-c", PROBE], capture_output=True, text=True, timeout=120
+        localstack_code.python("-c", PROBE), capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     first, second = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -62,5 +62,5 @@ def test_clock_is_strictly_increasing_even_if_time_stands_still() -> None:
         "c = SequencerClock(lambda: 5)\n"
         "print(c.next(), c.next())"
     )
-    proc = subprocess.run([str(LOCALSTACK_PY), "-c", probe], capture_output=True, text=True)
+    proc = subprocess.run(localstack_code.python("-c", probe), capture_output=True, text=True)
     assert proc.stdout.split() == ["000000000000000005", "000000000000000006"], proc.stderr

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LOCALSTACK_PY = REPO / ".venv-localstack" / "bin" / "python"
-# LocalStack's own code runs here: its venv is installed by `make up`, so this runs with the e2e suite.
+from tests import localstack_code
+
+# LocalStack's own code runs here (tests/localstack_code.py: .venv-localstack, or the docker-mode
+# image), installed by `make up`, so this runs with the e2e suite.
 pytestmark = pytest.mark.e2e
 
 PROBE = r"""
@@ -32,9 +33,11 @@ print(json.dumps({"before": before, "default": LOCALSTACK_DEFAULT, "chosen": cho
 
 
 def test_the_s3_store_lives_under_the_instance_tmpdir(tmp_path: Path) -> None:
-    assert LOCALSTACK_PY.is_file(), "run `scripts/stack.sh install` first (make up does it)"
+    if not localstack_code.installed():
+        pytest.fail(localstack_code.missing(), pytrace=False)
+    where = localstack_code.SCRATCH if localstack_code.DOCKER else str(tmp_path)
     proc = subprocess.run(
-        [str(LOCALSTACK_PY), "-c", PROBE, str(tmp_path)],
+        localstack_code.python("-c", PROBE, where),
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,5 +46,5 @@ def test_the_s3_store_lives_under_the_instance_tmpdir(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     assert found["before"] == found["default"], "LocalStack's default moved: re-check the patch"
-    assert found["chosen"] == str(tmp_path / "localstack-s3-storage")
+    assert found["chosen"] == f"{where}/localstack-s3-storage"
     assert found["root"] == found["chosen"], "the provider no longer stores where the constant says"
