@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -74,8 +75,13 @@ def test_both_modes_configure_localstack_alike() -> None:
         "LAMBDA_SUBPROCESS_RUNTIME_ROOT",
         "LAMBDA_SUBPROCESS_HOT_RELOAD_FILE",
     }
-    host_only, docker_only = {"FILESYSTEM_ROOT", "TMPDIR"}, {"SHUTDOWN_TIMEOUT"}
+    # a host process inherits the Makefile's settings; the container gets them in its env file
+    host_only, docker_only = (
+        {"FILESYSTEM_ROOT", "TMPDIR"},
+        {"SHUTDOWN_TIMEOUT", *stack.PASSED_SETTINGS},
+    )
     assert set(host) - host_only == set(docker) - docker_only
+    assert all(docker[k] == os.environ[k] for k in stack.PASSED_SETTINGS if k in docker)
     assert {k: v for k, v in host.items() if k not in where | host_only} == {
         k: v for k, v in docker.items() if k not in where | docker_only
     }

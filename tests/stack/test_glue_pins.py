@@ -1,8 +1,8 @@
 """The local Glue crawler reads Parquet with the same pyarrow as the tests and the Lambda.
 
 LocalStack's venv gets pyarrow (with duckdb and sqlglot) at the versions pinned in
-requirements/dev.txt (scripts/stack.py ATHENA_ENGINE_PACKAGES, emulator/docker-boot.sh; see
-test_athena_engine_install.py); the Lambda zip pins it in requirements/lambda.txt.
+requirements/dev.txt (scripts/stack.py ATHENA_ENGINE_PACKAGES, in host mode's venv and in the
+docker-mode image alike; see test_athena_engine_install.py); the Lambda zip pins it in requirements/lambda.txt.
 """
 
 from __future__ import annotations
@@ -32,4 +32,5 @@ def test_localstack_gets_pyarrow_from_the_dev_pins_only() -> None:
     spec.loader.exec_module(stack)
     assert "pyarrow" in stack.ATHENA_ENGINE_PACKAGES
     assert "pyarrow==" not in (ROOT / "requirements" / "localstack-lock.txt").read_text()
-    assert "pyarrow" in (ROOT / "emulator" / "docker-boot.sh").read_text()
+    dockerfile = (ROOT / "docker" / "localstack" / "Dockerfile").read_text()
+    assert "scripts/stack.py install-into /opt/code/localstack/.venv libraries" in dockerfile
