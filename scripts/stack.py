@@ -726,7 +726,14 @@ def docker_stop(discard: bool = False) -> None:
     # the container stops with LocalStack's shutdown (our Firehose's flush included); its data
     # volume (LocalStack's /var/lib/localstack) is kept, as host mode keeps .local/localstack/
     # filesystem, unless ``discard`` (`make down KEEP_DATA=0`)
-    compose("down", "--timeout", str(int(timeout) + 10), *(["--volumes"] if discard else []))
+    grace = str(int(timeout) + 10)
+    compose("stop", "--timeout", grace)
+    # the stopped container's log (its shutdown included) stays where host mode keeps it
+    STATE.mkdir(parents=True, exist_ok=True)
+    if LOG_FILE.exists():
+        LOG_FILE.replace(LOG_FILE.with_suffix(".log.1"))
+    LOG_FILE.write_text(docker_log_tail(100_000))
+    compose("down", "--timeout", grace, *(["--volumes"] if discard else []))
     PID_FILE.unlink(missing_ok=True)
     print(f"localstack stopped (docker compose down) in {time.monotonic() - started:.1f}s")
 
