@@ -224,6 +224,8 @@ def _translate(runner: Runner, sql: str) -> Any:
 
 def _dialect_failure(sql: str, message: str) -> QueryFailed:
     message = message.removeprefix("query: ")
+    if message.startswith("FUNCTION_NOT_FOUND: "):  # athena_local.functions words it as Athena
+        return QueryFailed(message, USER, 1006)
     missing = re.search(r"Column '\"?(\w+)\"?' could not be resolved", message)
     if missing:
         line, col = _column_position(sql, missing.group(1))
