@@ -304,6 +304,16 @@ def test_joda_patterns_become_strftime(joda: str, strftime: str) -> None:
     assert functions.joda_format(joda) == strftime
 
 
+# ---------------------------------------------------------------------------- the docs
+def test_the_docs_hold_the_generated_coverage_table() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    assert tf.BEGIN in text and tf.END in text, f"{DOCS} lacks the coverage table markers"
+    start, end = text.index(tf.BEGIN), text.index(tf.END) + len(tf.END)
+    assert text[start:end] == tf.coverage_markdown(), (
+        f"{DOCS}'s function table is stale: run `.venv/bin/python -m athena_local.trino_functions`"
+    )
+
+
 def test_every_name_is_listed_once_and_lower_case() -> None:
     names = [f.name for f in tf._FUNCTIONS]
     assert len(names) == len(set(names))
