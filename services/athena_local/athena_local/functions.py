@@ -494,7 +494,8 @@ def _array_position(array: exp.Expr, element: exp.Expr, *instance: exp.Expr) -> 
     if instance:
         raise _Unsupported("array_position(array, element, instance) is not emulated")
     return _sql(
-        "CASE WHEN _a IS NULL OR _e IS NULL THEN NULL ELSE coalesce(list_position(_a, _e), 0) END",
+        "CASE WHEN _a IS NULL OR _e IS NULL THEN NULL "
+        "ELSE CAST(coalesce(list_position(_a, _e), 0) AS BIGINT) END",
         a=array,
         e=element,
     )
@@ -739,7 +740,8 @@ def _json_size(json: exp.Expr, path: exp.Expr) -> exp.Expr:
 
 def _json_array_length(json: exp.Expr) -> exp.Expr:
     return _sql(
-        "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' THEN json_array_length(_j) END",
+        "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' "
+        "THEN CAST(json_array_length(_j) AS BIGINT) END",
         j=json,
     )
 
@@ -1116,8 +1118,8 @@ def _to_base(value: exp.Expr, radix: exp.Expr) -> exp.Expr:
 
 def _bit_count(value: exp.Expr, bits: exp.Expr) -> exp.Expr:
     return _sql(
-        "CASE WHEN _b = 64 THEN bit_count(CAST(_x AS BIGINT)) "
-        "ELSE bit_count(CAST(_x AS BIGINT) & ((CAST(1 AS BIGINT) << _b) - 1)) END",
+        "CAST(CASE WHEN _b = 64 THEN bit_count(CAST(_x AS BIGINT)) "
+        "ELSE bit_count(CAST(_x AS BIGINT) & ((CAST(1 AS BIGINT) << _b) - 1)) END AS BIGINT)",
         x=value,
         b=bits,
     )
@@ -1228,7 +1230,7 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "array_remove": _array_remove,
     "array_sort": _array_sort,
     "arrays_overlap": _arrays_overlap,
-    "cardinality": _fixed("cardinality(_x)", "x"),
+    "cardinality": _fixed("CAST(cardinality(_x) AS BIGINT)", "x"),
     "contains": _contains,
     "ngrams": _ngrams,
     "reduce": _reduce,
@@ -1286,7 +1288,7 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     # string
     "normalize": _fixed("nfc_normalize(_s)", "s"),
     "codepoint": _fixed("unicode(_s)", "s"),
-    "hamming_distance": _fixed("hamming(_a, _b)", "a", "b"),
+    "hamming_distance": _fixed("CAST(hamming(_a, _b) AS BIGINT)", "a", "b"),
     "split": _split,
     "split_part": _split_part,
     "split_to_map": _split_to_map,
