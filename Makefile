@@ -248,11 +248,12 @@ lint: venv ## ruff check + format check, mypy (strict for services/), terraform 
 	$(PY) scripts/tf_docs.py --check
 
 .PHONY: fmt
-fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's tables
+fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's and docs/athena-local.md's tables
 	$(RUFF) format .
 	$(RUFF) check --fix .
 	terraform fmt -recursive infra
 	$(PY) scripts/tf_docs.py
+	$(PY) -m athena_local.trino_functions
 
 .PHONY: unit
 unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)

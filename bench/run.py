@@ -16,6 +16,7 @@ BENCHES = (
     "bench_transformer",
     "bench_generator",
     "bench_queries",
+    "bench_functions",
     "bench_freshness",
     "bench_athena_api",
     "bench_devloop",
