@@ -190,14 +190,21 @@ def partition_warnings(typed: exp.Expr) -> list[str]:
 
 
 def _athena_output_names(typed: exp.Expr) -> None:
-    """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``."""
+    """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``, and
+    the references to them (qualify turns ``ORDER BY 1`` into ``ORDER BY _col_0``)."""
     if not isinstance(typed, exp.Select):
         return
+    renamed = {}
     for item in typed.expressions:
         if isinstance(item, exp.Alias):
             match = _SQLGLOT_UNNAMED.match(item.alias)
             if match:
-                item.set("alias", exp.to_identifier(f"_col{match.group(1)}"))
+                renamed[item.alias] = f"_col{match.group(1)}"
+                item.set("alias", exp.to_identifier(renamed[item.alias]))
+    for clause in ("order", "group", "having", "qualify"):
+        for column in (typed.args.get(clause) or exp.Null()).find_all(exp.Column):
+            if not column.table and column.name in renamed:
+                column.set("this", exp.to_identifier(renamed[column.name]))
 
 
 def to_duckdb(

@@ -28,6 +28,7 @@ from the catalog, inline a lambda, convert a constant format string once.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -43,7 +44,7 @@ from athena_local.trino_functions import Support
 
 #: ``meta`` key holding the name a function call was written with.
 NAME_KEY = "trino_name"
-#: ``meta`` flag of an expansion whose result is an array (concat and reverse of arrays).
+#: ``meta`` flag of an expansion whose result is an array (``reverse`` of an array).
 _RETURNS_ARRAY = "trino_array"
 
 
@@ -134,11 +135,6 @@ def parse(sql: str) -> list[exp.Expr | None]:
     return _Parser(dialect=dialect).parse(dialect.tokenize(sql), sql)
 
 
-def original(sql: str) -> list[exp.Expr | None]:
-    """The same statements as plain sqlglot parses them (for tests: what sqlglot alone does)."""
-    return sqlglot.parse(sql, read="athena")
-
-
 # ---------------------------------------------------------------------------- names
 def is_local(name: str) -> bool:
     """Whether this module expands calls of ``name`` (a Trino function name)."""
@@ -188,11 +184,10 @@ def expand(tree: exp.Expr, sql: str) -> exp.Expr:
         name = call_name(node)
         if name is None or name not in _EXPANSIONS or isinstance(node, exp.Paren):
             continue
-        args = _arguments(node)
+        args = _arguments(node, sql)
+        build = _EXPANSIONS[name]
         try:
-            expansion = _EXPANSIONS[name](*args)
-        except _Unsupported as err:
-            raise FunctionNotFound(name, *_position(sql, node), str(err)) from None
+            inspect.signature(build).bind(*args)
         except TypeError:
             raise FunctionNotFound(
                 name,
@@ -200,14 +195,63 @@ def expand(tree: exp.Expr, sql: str) -> exp.Expr:
                 f"the local Athena (DuckDB) does not emulate it with {len(args)} arguments; "
                 "run this query on AWS Athena",
             ) from None
+        try:
+            expansion = build(*args)
+        except _Unsupported as err:
+            raise FunctionNotFound(name, *_position(sql, node), str(err)) from None
         expansion.meta[NAME_KEY] = name
-        if name in ("concat", "reverse") and any(_is_array(a) for a in args):
+        if name == "reverse" and _is_array(args[0]):
             expansion.meta[_RETURNS_ARRAY] = True
-        node.replace(expansion)
+        _replace(node, expansion)
     return tree
 
 
-def _arguments(node: exp.Expr) -> list[exp.Expr]:
+def _replace(call: exp.Expr, expansion: exp.Expr) -> None:
+    """Put the expansion in place of the call. An aggregate call under ``FILTER (WHERE ...)``
+    or ``OVER (...)`` hands the clause to the DuckDB aggregates of its expansion (the clause
+    cannot apply to the expression around them)."""
+    target = call
+    while isinstance(target.parent, exp.Filter | exp.Window) and target.parent.this is target:
+        expansion = _each_aggregate(expansion, target.parent)
+        target = target.parent
+    target.replace(expansion)
+
+
+def _is_aggregate(node: exp.Expr) -> bool:
+    return isinstance(node, exp.AggFunc) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() == "histogram"
+    )
+
+
+def _each_aggregate(expansion: exp.Expr, clause: exp.Expr) -> exp.Expr:
+    """The ``FILTER`` or ``OVER`` clause applied to each outermost DuckDB aggregate of the
+    expansion (a ``FILTER`` of one counts as the aggregate)."""
+
+    def visit(node: exp.Expr) -> exp.Expr:
+        if (isinstance(node, exp.Filter) and _is_aggregate(node.this)) or _is_aggregate(node):
+            if isinstance(clause, exp.Filter):
+                return _filtered(node.copy(), clause)
+            return _windowed(node.copy(), clause)
+        return node
+
+    return expansion.transform(visit, copy=False)
+
+
+def _filtered(aggregate: exp.Expr, clause: exp.Expr) -> exp.Expr:
+    condition = clause.expression.this.copy()
+    if isinstance(aggregate, exp.Filter):
+        both = exp.and_(exp.paren(aggregate.expression.this.copy()), exp.paren(condition))
+        return exp.Filter(this=aggregate.this, expression=exp.Where(this=both))
+    return exp.Filter(this=aggregate, expression=exp.Where(this=condition))
+
+
+def _windowed(aggregate: exp.Expr, clause: exp.Expr) -> exp.Expr:
+    window = clause.copy()
+    window.set("this", aggregate)
+    return window
+
+
+def _arguments(node: exp.Expr, sql: str) -> list[exp.Expr]:
     """Trino's positional arguments of a call (a few are sqlglot expressions even here)."""
     if isinstance(node, exp.Anonymous):
         return list(node.expressions)
@@ -219,7 +263,9 @@ def _arguments(node: exp.Expr) -> list[exp.Expr]:
         if node.args.get("form"):
             raise _Unsupported("NFC only: the local Athena (DuckDB) has no NFD/NFKC/NFKD")
         return [node.this]
-    raise _Unsupported(f"sqlglot parses it as {type(node).__name__}")
+    raise FunctionNotFound(
+        call_name(node) or "?", *_position(sql, node), f"parsed as {type(node).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------- templates
@@ -244,18 +290,6 @@ def _sql(text: str, **args: exp.Expr) -> exp.Expr:
 def _str(node: exp.Expr) -> str | None:
     """The value of a string literal argument (None when it is not a constant string)."""
     return node.this if isinstance(node, exp.Literal) and node.is_string else None
-
-
-def _int(node: exp.Expr) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            return int(node.this)
-        except ValueError:
-            return None
-    if isinstance(node, exp.Neg):
-        value = _int(node.this)
-        return -value if value is not None else None
-    return None
 
 
 def _literal(value: str) -> exp.Expr:
@@ -335,7 +369,7 @@ _ARRAY_RESULTS = frozenset(
 def _is_array(node: exp.Expr) -> bool:
     """Whether an argument is an array, from sqlglot's types or the function that made it."""
     name = call_name(node)
-    if name in ("concat", "reverse") and isinstance(node, exp.Anonymous):
+    if name == "reverse" and isinstance(node, exp.Anonymous):
         return any(_is_array(a) for a in node.expressions)
     if name in _ARRAY_RESULTS or node.meta.get(_RETURNS_ARRAY):
         return True

@@ -56,6 +56,7 @@ class Topic(StrEnum):
     MATH = "Math"
     QDIGEST = "Quantile digest"
     REGEXP = "Regular expression"
+    ROW = "Row"
     SESSION = "Session"
     SETDIGEST = "Set digest"
     STRING = "String"
@@ -206,7 +207,8 @@ _FUNCTIONS: list[TrinoFunction] = [
     _fn("bool_or", T.AGGREGATE, ("SELECT bool_or(x) FROM (VALUES true, false) t(x)", True), kind=A, native=True),
     _fn("every", T.AGGREGATE, ("SELECT every(x) FROM (VALUES true, false) t(x)", False), kind=A),
     _fn("count", T.AGGREGATE, ("SELECT count(x) FROM (VALUES 1, NULL) t(x)", 1), ("SELECT count(*) FROM (VALUES 1, NULL) t(x)", 2), kind=A, native=True),
-    _fn("count_if", T.AGGREGATE, (f"SELECT count_if(x > 1) {_AGG}", 3), kind=A),
+    _fn("count_if", T.AGGREGATE, (f"SELECT count_if(x > 1) {_AGG}", 3),
+        ("SELECT count_if(x > 1) FILTER (WHERE x < 4) FROM (VALUES 1, 2, 3, 4) t(x)", 2), kind=A),
     _fn("geometric_mean", T.AGGREGATE, ("SELECT geometric_mean(x) FROM (VALUES 1, 4) t(x)", 2.0), kind=A, native=True),
     _fn("listagg", T.AGGREGATE, ("SELECT listagg(v, ',') WITHIN GROUP (ORDER BY v) FROM (VALUES 'a', 'c', 'b') t(v)", "a,b,c"), kind=A, native=True),
     _fn("max", T.AGGREGATE, (f"SELECT max(x) {_AGG}", 4), (f"SELECT max(x, 2) {_AGG}", [4, 3]), kind=A, native=True),
@@ -216,17 +218,23 @@ _FUNCTIONS: list[TrinoFunction] = [
     _fn("min_by", T.AGGREGATE, ("SELECT min_by(k, v) FROM (VALUES ('a', 1), ('b', 3), ('c', 2)) t(k, v)", "a"),
         ("SELECT min_by(k, v, 2) FROM (VALUES ('a', 1), ('b', 3), ('c', 2)) t(k, v)", ["a", "c"]), kind=A, native=True),
     _fn("sum", T.AGGREGATE, (f"SELECT sum(CAST(x AS integer)) {_AGG}", 10), ("SELECT sum(x) FROM (VALUES 1.5E0, 2.0E0) t(x)", 3.5),
-        (f"SELECT sum(CAST(x AS integer)) {_AGG} WHERE x > 9", None), kind=A,
+        (f"SELECT sum(CAST(x AS integer)) {_AGG} WHERE x > 9", None),
+        ("SELECT max(s) FROM (SELECT sum(CAST(x AS integer)) OVER (ORDER BY x) AS s FROM (VALUES 1, 2, 3) t(x))", 6),
+        ("SELECT sum(CAST(x AS integer)) FILTER (WHERE x > 1) FROM (VALUES 1, 2, 3) t(x)", 5), kind=A,
         note="A sum of integers of unknown type (e.g. from VALUES) is a 128-bit integer (decimal(38,0)) rather than a bigint."),
     _fn("bitwise_and_agg", T.AGGREGATE, ("SELECT bitwise_and_agg(x) FROM (VALUES 5, 3) t(x)", 1), kind=A, native=True),
     _fn("bitwise_or_agg", T.AGGREGATE, ("SELECT bitwise_or_agg(x) FROM (VALUES 5, 3) t(x)", 7), kind=A, native=True),
     _fn("bitwise_xor_agg", T.AGGREGATE, ("SELECT bitwise_xor_agg(x) FROM (VALUES 5, 3) t(x)", 6), kind=A, native=True),
+    _fn("grouping", T.AGGREGATE, ("SELECT max(g) FROM (SELECT grouping(x) AS g FROM (VALUES 1, 2) t(x) GROUP BY ROLLUP (x))", 1), kind=A, native=True),
     _fn("histogram", T.AGGREGATE, ("SELECT histogram(x) FROM (VALUES 'a', 'b', 'a', NULL) t(x)", {"a": 2, "b": 1}), kind=A, native=True),
     _fn("map_agg", T.AGGREGATE,
         ("SELECT map_agg(k, v) FROM (VALUES ('a', 1), ('b', 2), (NULL, 3)) t(k, v)", {"a": 1, "b": 2}),
         ("SELECT cardinality(map_agg(k, v)) FROM (VALUES ('a', 1), ('a', 2), ('b', 3), ('a', 1)) t(k, v)", 2),
         ("SELECT map_agg(k, v) FROM (VALUES ('a', CAST(NULL AS integer))) t(k, v)", {"a": None}),
         ("SELECT map_agg(k, v) FROM (VALUES ('a', 1)) t(k, v) WHERE v > 1", None),
+        ("SELECT map_agg(k, v) FILTER (WHERE v > 1) FROM (VALUES ('a', 1), ('b', 2), (NULL, 3)) t(k, v)", {"b": 2}),
+        ("SELECT cardinality(m) FROM (SELECT map_agg(k, v) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS m "
+         "FROM (VALUES ('a', 1), ('b', 2)) t(k, v)) ORDER BY 1 DESC LIMIT 1", 2),
         kind=A, note="A key seen several times keeps one of its values (Trino: an arbitrary one; locally the smallest)."),
     _fn("map_union", T.AGGREGATE,
         ("SELECT map_union(m) FROM (VALUES MAP(ARRAY['a'], ARRAY[1]), MAP(ARRAY['b'], ARRAY[2])) t(m)", {"a": 1, "b": 2}),
@@ -543,6 +551,7 @@ _FUNCTIONS: list[TrinoFunction] = [
     _fn("try", T.CONDITIONAL, ("try(CAST('x' AS integer))", None), native=True),
     _fn("greatest", T.COMPARISON, ("greatest(1, 3, 2)", 3), ("greatest(1, NULL)", None), native=True),
     _fn("least", T.COMPARISON, ("least(1, 3, 2)", 1), ("least(1, NULL)", None), native=True),
+    _fn("row", T.ROW, ("ROW(1, 'a')", (1, "a")), ("CAST(ROW(1, 'a') AS ROW(x integer, y varchar)).y", "a"), native=True),
     _fn("cast", T.CONVERSION, ("cast('1' AS integer)", 1), native=True),
     _fn("try_cast", T.CONVERSION, ("try_cast('x' AS integer)", None), native=True),
     *_missing(T.CONVERSION, "typeof", "DuckDB's type names are not Trino's."),
