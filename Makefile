@@ -75,6 +75,17 @@ $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator
 .PHONY: venv
 venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version) from the lock files
 
+# Athena clients the e2e suite runs unchanged (awswrangler, dbt-athena): their pins conflict with the
+# project's (pyarrow, PyAthena), so they live in their own venv, as in a user's own environment.
+CLIENTS_VENV := $(ROOT)/.venv-clients
+$(CLIENTS_VENV)/.stamp: requirements/clients.txt requirements/uv.txt .python-version | $(VENV)/.stamp
+	@$$(scripts/python.sh) scripts/venv_install.py --create --no-pip $(CLIENTS_VENV)
+	$(PY) scripts/venv_install.py $(CLIENTS_VENV) -r requirements/clients.txt
+	@touch $@
+
+.PHONY: clients-venv
+clients-venv: $(CLIENTS_VENV)/.stamp ## Create .venv-clients (awswrangler, dbt-athena) from requirements/clients.txt
+
 # ---------------------------------------------------------------- local stack
 LAMBDA_ZIP     := build/lambda/transformer.zip
 SERVICE_SOURCES := $(shell find services -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
@@ -260,11 +271,11 @@ unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
 	$(PYTEST) -m "not e2e" -q
 
 .PHONY: e2e
-e2e: venv ## End-to-end tests against the running local stack (run `make up` first)
+e2e: venv clients-venv ## End-to-end tests against the running local stack (run `make up` first)
 	$(PYTEST) -m e2e -q
 
 .PHONY: e2e-fast
-e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
+e2e-fast: venv clients-venv ## End-to-end tests without the slow LocalStack-restart test
 	$(PYTEST) -m "e2e and not slow" -q
 
 .PHONY: e2e-happy
