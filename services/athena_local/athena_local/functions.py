@@ -539,54 +539,15 @@ def _array_position(array: exp.Expr, element: exp.Expr, *instance: exp.Expr) -> 
     )
 
 
-def _array_remove(array: exp.Expr, element: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _e IS NULL THEN NULL ELSE list_filter(_a, lambda __e: __e IS NULL OR __e <> _e) END",
-        a=array,
-        e=element,
-    )
-
-
 def _array_sort(array: exp.Expr, *comparator: exp.Expr) -> exp.Expr:
     if comparator:
         raise _Unsupported("the comparator overload array_sort(array, function) is not emulated")
     return _sql("list_sort(_a, 'ASC', 'NULLS LAST')", a=array)
 
 
-def _arrays_overlap(left: exp.Expr, right: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _a IS NULL OR _b IS NULL THEN NULL WHEN list_has_any(_a, _b) THEN true "
-        "WHEN list_count(_a) < len(_a) OR list_count(_b) < len(_b) THEN NULL ELSE false END",
-        a=left,
-        b=right,
-    )
-
-
-def _contains(array: exp.Expr, element: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _a IS NULL OR _e IS NULL THEN NULL WHEN list_contains(_a, _e) THEN true "
-        "WHEN list_count(_a) < len(_a) THEN NULL ELSE false END",
-        a=array,
-        e=element,
-    )
-
-
-def _ngrams(array: exp.Expr, n: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _n >= len(_a) THEN [_a] "
-        "ELSE list_transform(range(1, len(_a) - _n + 2), lambda __i: _a[__i:__i + _n - 1]) END",
-        a=array,
-        n=n,
-    )
-
-
 def _reduce(array: exp.Expr, initial: exp.Expr, function: exp.Expr, finish: exp.Expr) -> exp.Expr:
     reduced = _sql("list_reduce(_a, _f, _s)", a=array, f=_lambda(function, 2), s=initial)
     return _apply(finish, reduced)
-
-
-def _repeat(element: exp.Expr, count: exp.Expr) -> exp.Expr:
-    return _sql("list_transform(range(_n), lambda __i: _e)", e=element, n=count)
 
 
 def _reverse(value: exp.Expr) -> exp.Expr:
@@ -613,14 +574,6 @@ def _sequence(start: exp.Expr, stop: exp.Expr, step: exp.Expr | None = None) -> 
     return _sql("generate_series(_a, _b, _i)", a=start, b=stop, i=step)
 
 
-def _shuffle(array: exp.Expr) -> exp.Expr:
-    return _sql(
-        "list_transform(list_sort(list_transform(_a, lambda __e: struct_pack(r := random(), e := __e))), "
-        "lambda __s: __s.e)",
-        a=array,
-    )
-
-
 def _slice(array: exp.Expr, start: exp.Expr, length: exp.Expr) -> exp.Expr:
     first = "CASE WHEN _s > 0 THEN _s ELSE len(_a) + _s + 1 END"
     return _sql(
@@ -631,15 +584,6 @@ def _slice(array: exp.Expr, start: exp.Expr, length: exp.Expr) -> exp.Expr:
         a=array,
         s=start,
         n=length,
-    )
-
-
-def _trim_array(array: exp.Expr, n: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _n < 0 OR _n > len(_a) THEN error('size must not be negative or greater than the array length') "
-        "ELSE list_slice(_a, 1, len(_a) - _n) END",
-        a=array,
-        n=n,
     )
 
 
@@ -776,14 +720,6 @@ def _json_size(json: exp.Expr, path: exp.Expr) -> exp.Expr:
     )
 
 
-def _json_array_length(json: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' "
-        "THEN CAST(json_array_length(_j) AS BIGINT) END",
-        j=json,
-    )
-
-
 def _json_array_get(json: exp.Expr, index: exp.Expr) -> exp.Expr:
     element = (
         "json_extract(_j, CASE WHEN _i >= 0 THEN '$[' || _i || ']' ELSE '$[#' || _i || ']' END)"
@@ -794,10 +730,6 @@ def _json_array_get(json: exp.Expr, index: exp.Expr) -> exp.Expr:
         j=json,
         i=index,
     )
-
-
-def _is_json_scalar(json: exp.Expr) -> exp.Expr:
-    return _sql("json_type(json(_j)) NOT IN ('OBJECT', 'ARRAY')", j=json)
 
 
 # ---------------------------------------------------------------------------- regular expressions
@@ -1026,15 +958,6 @@ def _date_diff(unit: exp.Expr, start: exp.Expr, end: exp.Expr) -> exp.Expr:
     return _sql("date_sub(_u, _a, _b)", u=_literal(text.lower()) if text else unit, a=start, b=end)
 
 
-def _to_iso8601(value: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE typeof(_x) WHEN 'DATE' THEN strftime(_x, '%Y-%m-%d') "
-        "WHEN 'TIMESTAMP WITH TIME ZONE' THEN strftime(_x, '%Y-%m-%dT%H:%M:%S.%gZ') "
-        "ELSE strftime(_x, '%Y-%m-%dT%H:%M:%S.%g') END",
-        x=value,
-    )
-
-
 # ---------------------------------------------------------------------------- strings
 def _split(string: exp.Expr, delimiter: exp.Expr, limit: exp.Expr | None = None) -> exp.Expr:
     if limit is None:
@@ -1046,16 +969,6 @@ def _split(string: exp.Expr, delimiter: exp.Expr, limit: exp.Expr | None = None)
         s=string,
         d=delimiter,
         n=limit,
-    )
-
-
-def _split_part(string: exp.Expr, delimiter: exp.Expr, index: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _i < 1 THEN error('Index must be greater than zero') "
-        "WHEN _i > len(str_split(_s, _d)) THEN NULL ELSE split_part(_s, _d, _i) END",
-        s=string,
-        d=delimiter,
-        i=index,
     )
 
 
@@ -1146,37 +1059,6 @@ def _from_base(string: exp.Expr, radix: exp.Expr) -> exp.Expr:
     )
 
 
-def _to_base(value: exp.Expr, radix: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CASE WHEN _x < 0 THEN '-' || lower(to_base(-_x, _r)) ELSE lower(to_base(_x, _r)) END",
-        x=value,
-        r=radix,
-    )
-
-
-def _bit_count(value: exp.Expr, bits: exp.Expr) -> exp.Expr:
-    return _sql(
-        "CAST(CASE WHEN _b = 64 THEN bit_count(CAST(_x AS BIGINT)) "
-        "ELSE bit_count(CAST(_x AS BIGINT) & ((CAST(1 AS BIGINT) << _b) - 1)) END AS BIGINT)",
-        x=value,
-        b=bits,
-    )
-
-
-def _right_shift_arithmetic(value: exp.Expr, shift: exp.Expr) -> exp.Expr:
-    return _sql("CAST(_x AS BIGINT) >> _s", x=value, s=shift)
-
-
-def _right_shift(value: exp.Expr, shift: exp.Expr) -> exp.Expr:
-    """Logical shift of the 64-bit two's complement (DuckDB's >> is arithmetic)."""
-    return _sql(
-        "CASE WHEN _s = 0 THEN CAST(_x AS BIGINT) WHEN _s >= 64 THEN CAST(0 AS BIGINT) "
-        "ELSE CAST((CAST(_x AS HUGEINT) + CASE WHEN _x < 0 THEN CAST(1 AS HUGEINT) << 64 ELSE 0 END) >> _s AS BIGINT) END",
-        x=value,
-        s=shift,
-    )
-
-
 # ---------------------------------------------------------------------------- URLs
 #: RFC 3986 appendix B: scheme, authority, path, query, fragment.
 _URI = r"'^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?$'"
@@ -1220,12 +1102,6 @@ def _url_extract_parameter(url: exp.Expr, name: exp.Expr) -> exp.Expr:
     )
 
 
-def _url_encode(value: exp.Expr) -> exp.Expr:
-    return _sql(
-        "replace(replace(replace(url_encode(_s), '%20', '+'), '%2A', '*'), '~', '%7E')", s=value
-    )
-
-
 # ---------------------------------------------------------------------------- the table
 def _fixed(text: str, *names: str) -> Callable[..., exp.Expr]:
     """An expansion that is a single template over a fixed argument list."""
@@ -1265,19 +1141,51 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "array_max": _array_extreme("list_max"),
     "array_min": _array_extreme("list_min"),
     "array_position": _array_position,
-    "array_remove": _array_remove,
+    "array_remove": _fixed(
+        "CASE WHEN _e IS NULL THEN NULL ELSE list_filter(_a, lambda __e: __e IS NULL OR __e <> _e) END",
+        "a",
+        "e",
+    ),
     "array_sort": _array_sort,
-    "arrays_overlap": _arrays_overlap,
+    "arrays_overlap": _fixed(
+        "CASE WHEN _a IS NULL OR _b IS NULL THEN NULL WHEN list_has_any(_a, _b) THEN true "
+        "WHEN list_count(_a) < len(_a) OR list_count(_b) < len(_b) THEN NULL ELSE false END",
+        "a",
+        "b",
+    ),
     "cardinality": _fixed("CAST(cardinality(_x) AS BIGINT)", "x"),
-    "contains": _contains,
-    "ngrams": _ngrams,
+    "contains": _fixed(
+        "CASE WHEN _a IS NULL OR _e IS NULL THEN NULL WHEN list_contains(_a, _e) THEN true "
+        "WHEN list_count(_a) < len(_a) THEN NULL ELSE false END",
+        "a",
+        "e",
+    ),
+    "ngrams": _fixed(
+        "CASE WHEN _n >= len(_a) THEN [_a] "
+        "ELSE list_transform(range(1, len(_a) - _n + 2), lambda __i: _a[__i:__i + _n - 1]) END",
+        "a",
+        "n",
+    ),
     "reduce": _reduce,
-    "repeat": _repeat,
+    "repeat": _fixed(
+        "list_transform(range(_n), lambda __i: _e)",
+        "e",
+        "n",
+    ),
     "reverse": _reverse,
     "sequence": _sequence,
-    "shuffle": _shuffle,
+    "shuffle": _fixed(
+        "list_transform(list_sort(list_transform(_a, lambda __e: struct_pack(r := random(), e := __e))), "
+        "lambda __s: __s.e)",
+        "a",
+    ),
     "slice": _slice,
-    "trim_array": _trim_array,
+    "trim_array": _fixed(
+        "CASE WHEN _n < 0 OR _n > len(_a) THEN error('size must not be negative or greater than the array length') "
+        "ELSE list_slice(_a, 1, len(_a) - _n) END",
+        "a",
+        "n",
+    ),
     "zip_with": _zip_with,
     "zip": lambda *arrays: _sql(
         "list_zip(" + ", ".join(f"_a{i}" for i in range(len(arrays))) + ")",
@@ -1292,7 +1200,10 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "transform_keys": _transform_keys,
     "transform_values": _transform_values,
     # JSON
-    "is_json_scalar": _is_json_scalar,
+    "is_json_scalar": _fixed(
+        "json_type(json(_j)) NOT IN ('OBJECT', 'ARRAY')",
+        "j",
+    ),
     "json_array_contains": _fixed(
         "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' "
         "THEN list_contains(list_transform(CAST(json(_j) AS JSON[]), lambda __e: CAST(__e AS VARCHAR)), CAST(to_json(_v) AS VARCHAR)) END",
@@ -1300,7 +1211,11 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
         "v",
     ),
     "json_array_get": _json_array_get,
-    "json_array_length": _json_array_length,
+    "json_array_length": _fixed(
+        "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' "
+        "THEN CAST(json_array_length(_j) AS BIGINT) END",
+        "j",
+    ),
     "json_extract": _json_extract,
     "json_extract_scalar": _json_extract_scalar,
     "json_size": _json_size,
@@ -1311,7 +1226,12 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     # date and time
     "current_timezone": _fixed("'UTC'"),
     "with_timezone": _fixed("timezone(_z, CAST(_t AS TIMESTAMP))", "t", "z"),
-    "to_iso8601": _to_iso8601,
+    "to_iso8601": _fixed(
+        "CASE typeof(_x) WHEN 'DATE' THEN strftime(_x, '%Y-%m-%d') "
+        "WHEN 'TIMESTAMP WITH TIME ZONE' THEN strftime(_x, '%Y-%m-%dT%H:%M:%S.%gZ') "
+        "ELSE strftime(_x, '%Y-%m-%dT%H:%M:%S.%g') END",
+        "x",
+    ),
     "to_milliseconds": _fixed("CAST(epoch_ms(_i) AS BIGINT)", "i"),
     "date_trunc": _date_trunc,
     "date_add": _date_add,
@@ -1328,7 +1248,13 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "codepoint": _fixed("unicode(_s)", "s"),
     "hamming_distance": _fixed("CAST(hamming(_a, _b) AS BIGINT)", "a", "b"),
     "split": _split,
-    "split_part": _split_part,
+    "split_part": _fixed(
+        "CASE WHEN _i < 1 THEN error('Index must be greater than zero') "
+        "WHEN _i > len(str_split(_s, _d)) THEN NULL ELSE split_part(_s, _d, _i) END",
+        "s",
+        "d",
+        "i",
+    ),
     "split_to_map": _split_to_map,
     "split_to_multimap": _split_to_multimap,
     "strpos": _strpos,
@@ -1341,13 +1267,32 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "infinity": _fixed("CAST('Infinity' AS DOUBLE)"),
     "nan": _fixed("CAST('NaN' AS DOUBLE)"),
     "from_base": _from_base,
-    "to_base": _to_base,
+    "to_base": _fixed(
+        "CASE WHEN _x < 0 THEN '-' || lower(to_base(-_x, _r)) ELSE lower(to_base(_x, _r)) END",
+        "x",
+        "r",
+    ),
     "is_finite": _fixed("isfinite(_x)", "x"),
     "is_infinite": _fixed("isinf(_x)", "x"),
-    "bit_count": _bit_count,
+    "bit_count": _fixed(
+        "CAST(CASE WHEN _b = 64 THEN bit_count(CAST(_x AS BIGINT)) "
+        "ELSE bit_count(CAST(_x AS BIGINT) & ((CAST(1 AS BIGINT) << _b) - 1)) END AS BIGINT)",
+        "x",
+        "b",
+    ),
     "bitwise_left_shift": _fixed("CAST(_x AS BIGINT) << _s", "x", "s"),
-    "bitwise_right_shift": _right_shift,
-    "bitwise_right_shift_arithmetic": _right_shift_arithmetic,
+    # Logical shift of the 64-bit two's complement (DuckDB's >> is arithmetic).
+    "bitwise_right_shift": _fixed(
+        "CASE WHEN _s = 0 THEN CAST(_x AS BIGINT) WHEN _s >= 64 THEN CAST(0 AS BIGINT) "
+        "ELSE CAST((CAST(_x AS HUGEINT) + CASE WHEN _x < 0 THEN CAST(1 AS HUGEINT) << 64 ELSE 0 END) >> _s AS BIGINT) END",
+        "x",
+        "s",
+    ),
+    "bitwise_right_shift_arithmetic": _fixed(
+        "CAST(_x AS BIGINT) >> _s",
+        "x",
+        "s",
+    ),
     "sha1": _fixed("unhex(sha1(_x))", "x"),
     # URL
     "url_extract_protocol": _url_extract(2, decode=False),
@@ -1357,7 +1302,10 @@ _EXPANSIONS: dict[str, Callable[..., exp.Expr]] = {
     "url_extract_query": _url_extract(7),
     "url_extract_fragment": _url_extract(9),
     "url_extract_parameter": _url_extract_parameter,
-    "url_encode": _url_encode,
+    "url_encode": _fixed(
+        "replace(replace(replace(url_encode(_s), '%20', '+'), '%2A', '*'), '~', '%7E')",
+        "s",
+    ),
     "url_decode": _fixed("url_decode(replace(_s, '+', ' '))", "s"),
 }
 
