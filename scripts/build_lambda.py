@@ -510,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--function", choices=sorted(FUNCTIONS), default="transformer", help="which Lambda"
     )
-    parser.add_argument("--out", type=Path, help="zip to write (default build/lambda/<function>.zip)")
+    parser.add_argument(
+        "--out", type=Path, help="zip to write (default build/lambda/<function>.zip)"
+    )
     parser.add_argument(
         "--max-unzipped-bytes",
         type=int,

@@ -169,7 +169,7 @@ prepare_local_workdir() {
   ln -sfn "$INFRA/catalog" "$work/catalog" # generated table definition, crawler settings
   TF_WORKDIR="$work"
   # path.module is now the work dir: hand the repo paths over explicitly.
-  PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries")
+  PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="compactor_zip_path=$ROOT/build/lambda/compactor.zip" -var="queries_dir=$ROOT/queries")
 }
 
 # `terraform init` is skipped when nothing it reads changed since it last succeeded here (the

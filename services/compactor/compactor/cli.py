@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         name = args.function or output("compactor_name")
-        client = boto3.client("lambda", config=Config(read_timeout=960, retries={"max_attempts": 0}))
+        client = boto3.client(
+            "lambda", config=Config(read_timeout=960, retries={"max_attempts": 0})
+        )
         payload = {"day": args.day.isoformat()} if args.day else {"mode": "sweep"}
         response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
         body = json.loads(response["Payload"].read() or b"null")

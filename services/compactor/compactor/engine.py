@@ -218,10 +218,7 @@ def _write_kept(
 ) -> None:
     """The kept rows in event-time order, cut into files of ``target_file_bytes``; their
     sources, in the same order, into ``provenance.parquet``."""
-    sql = (
-        f"SELECT {_COLS}, source FROM ranked WHERE rn = 1 "
-        "ORDER BY event_timestamp, event_id"
-    )
+    sql = f"SELECT {_COLS}, source FROM ranked WHERE rn = 1 ORDER BY event_timestamp, event_id"
     prov_path = out_dir / "provenance.parquet"
     prov = pq.ParquetWriter(prov_path, PROVENANCE_SCHEMA, compression=config.compression)
     writer: _PartWriter | None = None
@@ -293,7 +290,9 @@ class _PartWriter:
         return Part(self.path, self.rows, self.size)
 
 
-def _write_duplicates(con: duckdb.DuckDBPyConnection, out_dir: Path, config: CompactorConfig) -> Path:
+def _write_duplicates(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, config: CompactorConfig
+) -> Path:
     path = out_dir / "duplicates.parquet"
     sql = (
         f"SELECT {_COLS}, source, kept_source, conflict FROM ranked WHERE rn > 1 "

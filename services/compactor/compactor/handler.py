@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from compactor.config import MiB, CompactorConfig
+from compactor.config import CompactorConfig, MiB
 from compactor.run import DayReport, compact_day, sweep
 from compactor.store import S3Store
 
@@ -49,7 +49,9 @@ def _prefix(value: str | None, default: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def settings_from_env(env: Mapping[str, str], lease_s: float | None = None) -> tuple[str, CompactorConfig]:
+def settings_from_env(
+    env: Mapping[str, str], lease_s: float | None = None
+) -> tuple[str, CompactorConfig]:
     bucket = env.get("TRANSFORMED_BUCKET", "").strip()
     if not bucket:
         raise RuntimeError("TRANSFORMED_BUCKET is not set")

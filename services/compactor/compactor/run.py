@@ -41,7 +41,7 @@ from clickstream_common import compaction as layout
 from clickstream_common.compaction import DayManifest, FoldedSource, ObjectVersion
 from compactor.config import CompactorConfig
 from compactor.engine import SCHEMA, DayInputs, compact_files
-from compactor.store import JSON, PARQUET, Conflict, Listed, S3Store
+from compactor.store import PARQUET, Conflict, Listed, S3Store
 
 
 @dataclass(slots=True)
@@ -68,7 +68,7 @@ class DayReport:
     followup: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def run_id(now: float) -> str:
@@ -95,7 +95,9 @@ def plan(
     return None
 
 
-def _read(store: S3Store, day: date, config: CompactorConfig) -> tuple[DayManifest | None, str | None]:
+def _read(
+    store: S3Store, day: date, config: CompactorConfig
+) -> tuple[DayManifest | None, str | None]:
     raw, etag = store.read(layout.manifest_key(day, config.compaction_prefix))
     return layout.parse_manifest(raw), etag
 
@@ -107,7 +109,9 @@ def _finish_deletes(
     for victim in manifest.pending_deletes:
         store.delete_version(victim.key, victim.version_id)
     done = replace(manifest, pending_deletes=(), claim=None)
-    new_etag = store.put_if(layout.manifest_key(day, config.compaction_prefix), done.to_json(), etag)
+    new_etag = store.put_if(
+        layout.manifest_key(day, config.compaction_prefix), done.to_json(), etag
+    )
     return done, new_etag
 
 
@@ -197,13 +201,19 @@ def _compact(
             base.duplicates.key, inputs / "duplicates.parquet", base.duplicates.version_id
         )
     deltas = [o for o in listing if layout.delta_source(o.key) is not None]
-    delta_files = [store.download(o.key, inputs / f"d{i:05d}.parquet") for i, o in enumerate(deltas)]
+    delta_files = [
+        store.download(o.key, inputs / f"d{i:05d}.parquet") for i, o in enumerate(deltas)
+    ]
     delta_source = {d.key: str(layout.delta_source(d.key)) for d in delta_files}
 
     arrivals = {s: f.arrival for s, f in base.sources.items()}
     for o in deltas:
-        arrivals.setdefault(str(layout.delta_source(o.key)), o.last_modified.astimezone(UTC).isoformat())
-    ranks = {s: i for i, (s, _) in enumerate(sorted(arrivals.items(), key=lambda kv: (kv[1], kv[0])))}
+        arrivals.setdefault(
+            str(layout.delta_source(o.key)), o.last_modified.astimezone(UTC).isoformat()
+        )
+    ranks = {
+        s: i for i, (s, _) in enumerate(sorted(arrivals.items(), key=lambda kv: (kv[1], kv[0])))
+    }
     replaced = frozenset(set(delta_source.values()) & set(base.sources))
     report.files_in = len(compacted) + len(delta_files)
     report.bytes_in = sum(d.size for d in compacted) + sum(d.size for d in delta_files)

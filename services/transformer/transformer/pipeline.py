@@ -164,11 +164,14 @@ def process_object(
     compacted = CompactedDays(sink, config, source) if current is not None else None
     for pending in pendings:
         key = parquet.key_of(pending) if compacted is not None else None
-        if compacted is not None and key is not None:
-            if compacted.already_compacted(key, pending.path):
-                pending.abort()
-                stats.compacted_keys.append(key)
-                continue
+        if (
+            compacted is not None
+            and key is not None
+            and compacted.already_compacted(key, pending.path)
+        ):
+            pending.abort()
+            stats.compacted_keys.append(key)
+            continue
         pending.commit()
     digest = source_digest(source)
     for key in sorted(ordering.keys_to_replace(current) - set(new_keys)):
