@@ -32,6 +32,7 @@ from clickstream_common import compaction as layout
 from generator.pipeline import GenConfig, generate_records
 
 from .support import REPO, clean_pipeline, client, inventory, run_cli, wait_for, wait_reconciled
+from .test_glue_catalog import CRAWLER_SETTINGS, _columns, _keys, _partitions, run_crawler
 
 DAY = date(2024, 12, 25)
 START_MS = 1_735_084_800_000  # 2024-12-25T00:00:00Z
@@ -188,6 +189,38 @@ def test_the_athena_api_answers_from_the_compacted_day(
     assert state["State"] == "SUCCEEDED", state
     rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
     assert [d["VarCharValue"] for d in rows[1]["Data"]] == [str(DISTINCT), str(DISTINCT)]
+
+
+def test_a_crawler_catalogs_the_compacted_day_as_the_terraform_table(
+    day_loaded: list[str], outputs: dict[str, Any], run_id: str
+) -> None:
+    """Glue crawler mode: the compacted files have the table's schema, the day its partition."""
+    glue = client("glue")
+    database, name = f"{outputs['glue_database']}_compacted_{run_id}", f"e2e-compacted-{run_id}"
+    glue.create_database(DatabaseInput={"Name": database})
+    try:
+        glue.create_crawler(
+            Name=name,
+            Role="arn:aws:iam::000000000000:role/e2e-crawler",
+            DatabaseName=database,
+            Targets={
+                "S3Targets": [
+                    {"Path": f"s3://{outputs['transformed_bucket']}/{outputs['events_prefix']}"}
+                ]
+            },
+            Configuration=json.dumps(CRAWLER_SETTINGS["configuration"]),
+        )
+        _, crawler = run_crawler(glue, name)
+        assert crawler["LastCrawl"]["Status"] == "SUCCEEDED", crawler["LastCrawl"]
+        table = outputs["table_name"]
+        crawled = glue.get_table(DatabaseName=database, Name=table)["Table"]
+        defined = glue.get_table(DatabaseName=outputs["glue_database"], Name=table)["Table"]
+        assert _columns(crawled) == _columns(defined) and _keys(crawled) == _keys(defined)
+        assert int(crawled["Parameters"]["recordCount"]) == DISTINCT
+        assert _partitions(glue, database, table) == [("2024", "12", "25")]
+    finally:
+        glue.delete_crawler(Name=name)
+        glue.delete_database(Name=database)
 
 
 KILL = """
