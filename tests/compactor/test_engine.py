@@ -41,7 +41,9 @@ def delta(tmp_path: Path, name: str, table: pa.Table) -> Path:
     return path
 
 
-def run(tmp_path: Path, name: str, inputs: DayInputs, config: CompactorConfig = CONFIG) -> DayOutputs:
+def run(
+    tmp_path: Path, name: str, inputs: DayInputs, config: CompactorConfig = CONFIG
+) -> DayOutputs:
     return compact_files(inputs, tmp_path / name, config)
 
 
@@ -82,7 +84,11 @@ def test_output_has_the_transformers_schema_and_parquet_settings(tmp_path: Path)
     assert f.schema_arrow.equals(SCHEMA, check_metadata=False)
     assert [f.schema_arrow.field(n).nullable for n in ("event_id", "price")] == [False, True]
     meta = f.metadata.row_group(0)
-    stats = {meta.column(i).path_in_schema for i in range(meta.num_columns) if meta.column(i).is_stats_set}
+    stats = {
+        meta.column(i).path_in_schema
+        for i in range(meta.num_columns)
+        if meta.column(i).is_stats_set
+    }
     assert stats == set(STATISTICS_COLUMNS)
     assert meta.column(0).compression == "ZSTD"
 
@@ -132,11 +138,21 @@ def test_a_source_published_again_replaces_its_rows_and_freed_duplicates_return(
 
 def test_files_of_the_target_size(tmp_path: Path) -> None:
     deltas = [
-        (delta(tmp_path, f"d{k}", events([f"k{k}-{i:05d}" for i in range(4000)], second=k)), f"S{k}")
+        (
+            delta(tmp_path, f"d{k}", events([f"k{k}-{i:05d}" for i in range(4000)], second=k)),
+            f"S{k}",
+        )
         for k in range(20)
     ]
-    config = CompactorConfig(memory_limit_mb=128, threads=2, target_file_bytes=30_000, row_group_rows=4096)
-    out = run(tmp_path, "out", DayInputs(deltas=deltas, ranks={s: i for i, (_, s) in enumerate(deltas)}), config)
+    config = CompactorConfig(
+        memory_limit_mb=128, threads=2, target_file_bytes=30_000, row_group_rows=4096
+    )
+    out = run(
+        tmp_path,
+        "out",
+        DayInputs(deltas=deltas, ranks={s: i for i, (_, s) in enumerate(deltas)}),
+        config,
+    )
     sizes = [p.bytes for p in out.parts]
     assert len(sizes) > 1
     assert len(sizes) <= math.ceil(sum(sizes) / config.target_file_bytes)

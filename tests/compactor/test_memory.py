@@ -1,6 +1,6 @@
 """The compactor's memory stays bounded on a day larger than its memory: it streams and spills.
 
-Each day is compacted in a fresh process (so ``ru_maxrss`` is that run's peak) with DuckDB's
+Each day is compacted in a fresh process (its ``VmHWM`` is that run's peak) with DuckDB's
 buffer pool capped at 128 MB: a day three times larger costs little more memory, the peak is
 a constant plus the pool. (The Lambda's memory is not enforced locally: this measurement is the
 proof, not the executor.)
@@ -46,7 +46,7 @@ for k in range(files):
 """
 
 COMPACT = r"""
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from compactor.config import CompactorConfig
 from compactor.engine import DayInputs, compact_files
@@ -55,11 +55,15 @@ root = Path(sys.argv[1])
 day = json.loads((root / "day.json").read_text())
 arrow_bytes = day["arrow_mb"] * 2**20
 deltas = [(Path(p), s) for p, s in day["deltas"]]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm_mb():  # this process's own peak (ru_maxrss keeps the forking parent's across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+before = hwm_mb()
 out = compact_files(DayInputs(deltas=deltas, ranks={s: i for i, (_, s) in enumerate(deltas)}),
                     root / "out", CompactorConfig(memory_limit_mb=128, threads=2))
-print(json.dumps({"arrow_mb": arrow_bytes / 2**20, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "before_mb": before / 1024, "rows_in": out.rows_in, "rows_out": out.rows_out,
+print(json.dumps({"arrow_mb": arrow_bytes / 2**20, "peak_mb": hwm_mb(),
+                  "before_mb": before, "rows_in": out.rows_in, "rows_out": out.rows_out,
                   "spilled": any((root / "out" / "duckdb").rglob("*"))}))
 """
 

@@ -232,15 +232,11 @@ from compactor.config import CompactorConfig
 from compactor.run import compact_day
 from compactor.store import S3Store
 
-deleted = 0
-real = S3Store.delete_version
-def delete_then_die(self, key, version_id):
-    global deleted
-    real(self, key, version_id)
-    deleted += 1
-    if deleted == 1:
-        os._exit(137)  # killed between the write and the last delete: like SIGKILL, no cleanup
-S3Store.delete_version = delete_then_die
+real = S3Store.delete_versions
+def delete_then_die(self, victims):
+    real(self, victims[:1])
+    os._exit(137)  # killed between the write and the last delete: like SIGKILL, no cleanup
+S3Store.delete_versions = delete_then_die
 compact_day(S3Store(boto3.client("s3"), sys.argv[1]), date.fromisoformat(sys.argv[2]),
             CompactorConfig(memory_limit_mb=256), Path(sys.argv[3]), explicit=True)
 """

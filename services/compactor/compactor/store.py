@@ -142,5 +142,23 @@ class S3Store:
         else:
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def delete_versions(self, victims: list[tuple[str, str | None]]) -> None:
+        """Delete exactly these object versions, 1,000 per request (S3's batch limit)."""
+        for i in range(0, len(victims), 1000):
+            batch = [
+                {"Key": k, **({"VersionId": v} if v else {})} for k, v in victims[i : i + 1000]
+            ]
+            response = self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": batch, "Quiet": True},  # type: ignore[typeddict-item]
+            )
+            errors = response.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise RuntimeError(
+                    f"{len(errors)} deletes failed, e.g. {first.get('Key')}: {first.get('Code')} "
+                    f"{first.get('Message')}"
+                )
+
     def describe(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
