@@ -41,7 +41,6 @@ from typing import Any
 
 import boto3
 import duckdb
-import pyarrow.parquet as pq
 
 from athena_local import sql
 from athena_local.catalog import ArrowSource, LocalDirSource
@@ -110,7 +109,7 @@ def download_day(s3: Any, bucket: str, target: Path) -> list[Path]:
     """The day's current Parquet objects into ``target`` (a table root: year=/month=/day=)."""
     shutil.rmtree(target, ignore_errors=True)
     prefix = layout.day_prefix(DAY, EVENTS)
-    keys = [o.key for o in S3Store(s3, bucket).list(prefix) if o.key.endswith(".parquet")]
+    keys = [o.key for o in S3Store(s3, bucket).listing(prefix) if o.key.endswith(".parquet")]
     paths = []
     for key in keys:
         path = target / key[len(EVENTS) :]
@@ -151,7 +150,7 @@ def time_day(root: Path, s3_bucket: str, repeat: int) -> dict[str, dict[str, flo
         name: {
             "duckdb_s": local[name],
             "s3_route_s": s3_route[name],
-            "scan_bytes": float(scans[name].bytes_scanned) if scans[name] else 0.0,
+            "scan_bytes": float(cost.bytes_scanned) if (cost := scans[name]) else 0.0,
         }
         for name in local
     }

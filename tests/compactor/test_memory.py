@@ -80,7 +80,8 @@ def _compact(tmp: Path, files: int, rows: int) -> dict[str, float]:
             timeout=300,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 @pytest.mark.slow

@@ -44,7 +44,6 @@ from compactor.config import CompactorConfig
 from compactor.engine import SCHEMA, DayInputs, compact_files
 from compactor.store import PARQUET, Conflict, Listed, S3Store
 
-
 #: Concurrent downloads of a day's inputs (a day is ~1,440 small objects).
 DOWNLOADS = 8
 
@@ -144,7 +143,7 @@ def compact_day(
         report.action, report.reason = "busy", f"held by run {manifest.claim.get('run')}"
         return report
 
-    listing = store.list(layout.day_prefix(day, config.events_prefix))
+    listing = store.listing(layout.day_prefix(day, config.events_prefix))
     why = plan(manifest, listing, config, explicit)
     if why is None:
         report.seconds = time.perf_counter() - started
@@ -298,7 +297,7 @@ def _compact(
     first_visible = first_visible or time.perf_counter()
 
     # 6. inputs the transformer changed since they were read: keep their new state
-    now_listed = {o.key: o.etag for o in store.list(prefix)}
+    now_listed = {o.key: o.etag for o in store.listing(prefix)}
     for o in deltas:
         current = now_listed.get(o.key)
         if current == o.etag:

@@ -54,7 +54,7 @@ class S3Store:
         self.client = client
         self.bucket = bucket
 
-    def list(self, prefix: str) -> list[Listed]:
+    def listing(self, prefix: str) -> list[Listed]:
         out = []
         for page in self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
