@@ -42,7 +42,7 @@ from clickstream_common import compaction as layout
 from clickstream_common.compaction import DayManifest, FoldedSource, ObjectVersion
 from compactor.config import CompactorConfig
 from compactor.engine import SCHEMA, DayInputs, compact_files
-from compactor.store import PARQUET, Conflict, Listed, S3Store
+from compactor.store import PARQUET, Conflict, Downloaded, Listed, S3Store
 
 #: Concurrent downloads of a day's inputs (a day is ~1,440 small objects).
 DOWNLOADS = 8
@@ -208,12 +208,10 @@ def _compact(
         )
     provenance = duplicates = None
     if base.provenance is not None and compacted:
-        provenance = store.download(
-            base.provenance.key, inputs / "provenance.parquet", base.provenance.version_id
-        )
+        provenance = _state(store, base.provenance, inputs / "provenance.parquet", base.rows)
     if base.duplicates is not None:
-        duplicates = store.download(
-            base.duplicates.key, inputs / "duplicates.parquet", base.duplicates.version_id
+        duplicates = _state(
+            store, base.duplicates, inputs / "duplicates.parquet", base.duplicate_rows
         )
     delta_source = {d.key: str(layout.delta_source(d.key)) for d in delta_files}
 
@@ -308,6 +306,25 @@ def _compact(
     store.delete_versions([(v.key, v.version_id) for v in victims])
     report.window_s = round(time.perf_counter() - first_visible, 3)
     return new, etag
+
+
+def _state(store: S3Store, version: ObjectVersion, path: Path, rows: int) -> Downloaded:
+    """The committed version of a state object. Where that version is gone (`make down` / `make
+    up` restores current versions under new ids) the current one is used if its row count is
+    the committed one; anything else is refused rather than guessed."""
+    try:
+        return store.download(version.key, path, version.version_id)
+    except store.client.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchVersion", "InvalidArgument"):
+            raise
+    current = store.download(version.key, path)
+    found = pq.read_metadata(path).num_rows
+    if found != rows:
+        raise RuntimeError(
+            f"{store.describe(version.key)}: version {version.version_id} is gone and the "
+            f"current one has {found} rows, not the committed {rows}"
+        )
+    return current
 
 
 def _empty_parquet() -> bytes:
