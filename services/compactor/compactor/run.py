@@ -24,6 +24,7 @@ A rerun with nothing new changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -162,6 +163,13 @@ def compact_day(
     work = spool / f"compact-{report.run}"
     try:
         final, etag = _compact(store, day, config, base, claimed, etag, listing, work, report)
+    except BaseException:
+        # Failed before its commit: give the day back at once (a failed write here leaves the
+        # claim to expire). After the commit the manifest has moved on and this write loses:
+        # the next run finishes the deletes.
+        with contextlib.suppress(Exception):
+            store.put_if(m_key, replace(base, claim=None).to_json(), etag)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     final = replace(final, claim=None, pending_deletes=())
@@ -348,12 +356,24 @@ def sweep(
     log: Callable[[DayReport], None] = lambda r: None,
 ) -> list[DayReport]:
     """The scheduled run: every day of the sweep window that needs it."""
-    reports = []
+    reports, failed = [], []
     for day in days_to_sweep(today, config.sweep_days):
-        report = compact_day(store, day, config, spool, now=now)
+        try:
+            report = compact_day(store, day, config, spool, now=now)
+        except Exception as exc:  # the other days still run; the invocation fails at the end
+            report = DayReport(
+                day.isoformat(), action="failed", reason=f"{type(exc).__name__}: {exc}"
+            )
+            failed.append(report)
         log(report)
         reports.append(report)
+    if failed:
+        raise SweepError("; ".join(f"{r.day}: {r.reason}" for r in failed))
     return reports
+
+
+class SweepError(RuntimeError):
+    """Some days of a scheduled run failed (each is logged; the others were compacted)."""
 
 
 def summary_line(report: DayReport) -> str:
