@@ -143,7 +143,8 @@ class S3Store:
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def delete_versions(self, victims: list[tuple[str, str | None]]) -> None:
-        """Delete exactly these object versions, 1,000 per request (S3's batch limit)."""
+        """Delete exactly these object versions, 1,000 per request (S3's batch limit);
+        idempotent: a version already gone counts as deleted."""
         for i in range(0, len(victims), 1000):
             batch = [
                 {"Key": k, **({"VersionId": v} if v else {})} for k, v in victims[i : i + 1000]
@@ -152,7 +153,12 @@ class S3Store:
                 Bucket=self.bucket,
                 Delete={"Objects": batch, "Quiet": True},  # type: ignore[typeddict-item]
             )
-            errors = response.get("Errors", [])
+            # Already gone (a repair deleting what the dead run had deleted): done, not an error.
+            errors = [
+                e
+                for e in response.get("Errors", [])
+                if e.get("Code") not in ("NoSuchVersion", "NoSuchKey")
+            ]
             if errors:
                 first = errors[0]
                 raise RuntimeError(
