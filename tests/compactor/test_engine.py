@@ -168,3 +168,25 @@ def test_inconsistent_provenance_is_refused(tmp_path: Path) -> None:
     pq.write_table(pa.table({"source": ["A"]}), prov)
     with pytest.raises(RuntimeError, match="provenance has 1 rows for 2"):
         run(tmp_path, "out", DayInputs(compacted=[a], provenance=prov))
+
+
+def test_a_day_sorted_slice_by_slice_is_the_day_sorted_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large days are sorted one event-time slice at a time (each inside DuckDB's pool): the
+    result is the same rows in the same global order."""
+    import compactor.engine as engine
+
+    deltas = [
+        (
+            delta(tmp_path, f"d{k}", events([f"k{k}-{i:05d}" for i in range(3000)], second=7 * k)),
+            f"S{k}",
+        )
+        for k in range(10)
+    ]
+    inputs = DayInputs(deltas=deltas, ranks={s: i for i, (_, s) in enumerate(deltas)})
+    whole = kept(run(tmp_path, "whole", inputs))
+    monkeypatch.setattr(engine, "ROWS_PER_POOL_MIB", 30)  # 30,000 rows / (30 * 128) -> 8 slices
+    sliced = kept(run(tmp_path, "sliced", inputs))
+    assert sliced.equals(whole)
+    assert sliced.num_rows == 30_000

@@ -16,6 +16,7 @@ a *conflict*: counted, and kept in the duplicates file with the source that won.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -104,7 +105,7 @@ def compact_files(inputs: DayInputs, out_dir: Path, config: CompactorConfig) -> 
         result = DayOutputs()
         _rank(con)
         stats = con.sql(
-            "SELECT source, count(*) AS n, count(*) FILTER (WHERE rn = 1) AS kept "
+            "SELECT source, count(*) AS n, count(*) FILTER (WHERE kept) AS kept "
             "FROM ranked GROUP BY source"
         ).fetchall()
         result.per_source = {str(s): (int(n), int(k)) for s, n, k in stats}
@@ -112,12 +113,12 @@ def compact_files(inputs: DayInputs, out_dir: Path, config: CompactorConfig) -> 
         result.rows_out = sum(k for _, k in result.per_source.values())
         result.duplicate_rows = result.rows_in - result.rows_out
         result.conflicts = int(
-            con.sql("SELECT count(*) FROM ranked WHERE rn > 1 AND conflict").fetchall()[0][0]
+            con.sql("SELECT count(*) FROM ranked WHERE NOT kept AND conflict").fetchall()[0][0]
         )
         result.conflict_sample = [
             {"event_id": str(e), "source": str(s), "kept_source": str(k)}
             for e, s, k in con.sql(
-                "SELECT event_id, source, kept_source FROM ranked WHERE rn > 1 AND conflict "
+                "SELECT event_id, source, kept_source FROM ranked WHERE NOT kept AND conflict "
                 "ORDER BY event_id, source LIMIT 10"
             ).fetchall()
         ]
@@ -193,19 +194,37 @@ def _empty_file(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def _rank(con: duckdb.DuckDBPyConnection) -> None:
-    """``ranked``: every candidate with ``rn`` (1 = the kept row of its event_id), the kept
-    row's source and whether its own content differs from the kept row's."""
+    """``ranked``: every candidate with ``kept`` (the kept row of its event_id), the kept row's
+    source and whether its own content differs from the kept row's.
+
+    Done with an aggregate and a join, not a window: DuckDB spills both (a window partitioned by
+    millions of ids ran out of a 128 MB pool). ``ok`` orders a row's claim to its id: arrival rank
+    of its source, then where it comes from, then its position (rank < 2**22, position < 2**38).
+    """
+    con.execute(
+        f"""
+        CREATE TABLE cand AS
+        SELECT {_COLS}, source,
+               coalesce(rank, 4194303) * 1099511627776 + origin * 274877906944 + pos AS ok,
+               hash({_COLS}) AS h
+        FROM candidates LEFT JOIN ranks USING (source)
+        """
+    )
+    con.execute("SET preserve_insertion_order = false")  # order only mattered while loading
+    con.execute(
+        "CREATE TABLE best AS SELECT event_id, min(ok) AS win, arg_min(h, ok) AS win_h, "
+        "arg_min(source, ok) AS win_source FROM cand GROUP BY event_id"
+    )
     con.execute(
         f"""
         CREATE TABLE ranked AS
-        SELECT {_COLS}, source,
-               row_number() OVER w AS rn,
-               first_value(source) OVER w AS kept_source,
-               hash({_COLS}) <> first_value(hash({_COLS})) OVER w AS conflict
-        FROM candidates LEFT JOIN ranks USING (source)
-        WINDOW w AS (PARTITION BY event_id ORDER BY rank NULLS LAST, source, origin, pos)
+        SELECT {", ".join(f"c.{c}" for c in _COLS.split(", "))}, c.source,
+               c.ok = b.win AS kept, b.win_source AS kept_source, c.h <> b.win_h AS conflict
+        FROM cand c JOIN best b USING (event_id)
         """
     )
+    con.execute("DROP TABLE cand")
+    con.execute("DROP TABLE best")
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
@@ -213,12 +232,44 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pa
     yield from reader
 
 
+#: Rows of a sort slice per MiB of DuckDB's pool: a slice's sort stays well inside the pool
+#: (one ORDER BY over the whole day ran out of a 128 MB pool in its merge at 6 M rows).
+ROWS_PER_POOL_MIB = 1024
+
+
+def _sorted_kept(
+    con: duckdb.DuckDBPyConnection, config: CompactorConfig, rows: int
+) -> Iterator[pa.RecordBatch]:
+    """The kept rows in (event_timestamp, event_id) order, sorted one event-time slice at a
+    time: slice bounds are quantiles of event time, each slice sized to sort inside the pool."""
+    slices = max(1, math.ceil(rows / (ROWS_PER_POOL_MIB * config.memory_limit_mb)))
+    select = f"SELECT {_COLS}, source FROM ranked WHERE kept"
+    order = "ORDER BY event_timestamp, event_id"
+    if slices == 1:
+        yield from _batches(con, f"{select} {order}", 64 * 1024)
+        return
+    points = [i / slices for i in range(1, slices)]
+    # t-digest quantiles in microseconds: a few KB whatever the day (exact quantiles hold it all)
+    bounds = con.sql(
+        f"SELECT approx_quantile(epoch_us(event_timestamp), {points}) FROM ranked WHERE kept"
+    ).fetchall()[0][0]
+    edges = sorted({int(b) for b in bounds})
+    lows: list[int | None] = [None, *edges]
+    for i, low in enumerate(lows):
+        high = edges[i] if i < len(edges) else None
+        where = []
+        if low is not None:
+            where.append(f"epoch_us(event_timestamp) >= {low}")
+        if high is not None:
+            where.append(f"epoch_us(event_timestamp) < {high}")
+        yield from _batches(con, f"{select} AND {' AND '.join(where)} {order}", 64 * 1024)
+
+
 def _write_kept(
     con: duckdb.DuckDBPyConnection, out_dir: Path, config: CompactorConfig, result: DayOutputs
 ) -> None:
     """The kept rows in event-time order, cut into files of ``target_file_bytes``; their
     sources, in the same order, into ``provenance.parquet``."""
-    sql = f"SELECT {_COLS}, source FROM ranked WHERE rn = 1 ORDER BY event_timestamp, event_id"
     prov_path = out_dir / "provenance.parquet"
     prov = pq.ParquetWriter(prov_path, PROVENANCE_SCHEMA, compression=config.compression)
     writer: _PartWriter | None = None
@@ -239,7 +290,7 @@ def _write_kept(
             writer = None
 
     try:
-        for batch in _batches(con, sql, 64 * 1024):
+        for batch in _sorted_kept(con, config, result.rows_out):
             data = pa.RecordBatch.from_arrays(
                 [batch.column(i).cast(SCHEMA.field(i).type) for i in range(len(SCHEMA))],
                 schema=SCHEMA,
@@ -295,7 +346,7 @@ def _write_duplicates(
 ) -> Path:
     path = out_dir / "duplicates.parquet"
     sql = (
-        f"SELECT {_COLS}, source, kept_source, conflict FROM ranked WHERE rn > 1 "
+        f"SELECT {_COLS}, source, kept_source, conflict FROM ranked WHERE NOT kept "
         "ORDER BY event_id, source"
     )
     with pq.ParquetWriter(path, DUPLICATES_SCHEMA, compression=config.compression) as writer:
