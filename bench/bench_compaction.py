@@ -265,7 +265,6 @@ def main(argv: list[str] | None = None) -> int:
         upload_tree(s3, bucket, late_object(work, 202, 1))
         swept = sweep(store, date(2024, 12, 27), config, work)
         after_late = day_figures(download_day(s3, bucket, work / "after-late"))
-        memory = memory_day(work, memory_files)
         results = {
             "before": before,
             "after": after,
@@ -288,9 +287,13 @@ def main(argv: list[str] | None = None) -> int:
                 "folded": after_late["distinct_ids"] == after_kill["distinct_ids"] + 1
                 and after_late["rows"] == after_late["distinct_ids"],
             },
-            "memory": memory,
         }
         _print(results, config)
+        results["memory"] = memory_day(work, memory_files)
+        _print_memory(results["memory"])
+        out = ROOT / "build" / "bench" / "compaction.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1, default=str))
     finally:
         _empty(s3, bucket)
         shutil.rmtree(work, ignore_errors=True)
@@ -370,7 +373,9 @@ def _print(r: dict[str, Any], config: CompactorConfig) -> None:
         f"{late['after']['files']} file(s), {late['after']['distinct_ids']:,} ids "
         f"({'folded in' if late['folded'] else 'NOT folded'})"
     )
-    m = r["memory"]
+
+
+def _print_memory(m: dict[str, Any]) -> None:
     print(
         f"memory: a day of {m['rows_in']:,} rows ({m['arrow_mb']:.0f} MB in Arrow) compacted with "
         f"peak RSS {m['peak_mb']:.0f} MB (DuckDB pool 128 MB, process at start "
