@@ -126,10 +126,13 @@ def _stages(out: dict[str, Any], inv: Inventory) -> None:
     for reason, n in sorted(inv.quarantine_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {reason}: {n:,}")
     if inv.duplicates_removed or inv.stale_rows:
-        print(
-            f"compaction: {inv.duplicates_removed:,} duplicate rows removed; {inv.stale_rows:,} "
-            "rows still listed but on their way out (window or sources published again)"
-        )
+        line = f"compaction: {inv.duplicates_removed:,} duplicate rows removed"
+        if inv.stale_rows:
+            line += (
+                f"; {inv.stale_rows:,} rows still listed but on their way out (inputs awaiting "
+                "delete, or folded rows of a source published again: the next run)"
+            )
+        print(line)
     balance = inv.records_in - inv.records_out
     if inv.reconciled:
         verdict = "OK"
