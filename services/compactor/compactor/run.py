@@ -173,7 +173,14 @@ def compact_day(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     final = replace(final, claim=None, pending_deletes=())
-    store.put_if(m_key, final.to_json(), etag)
+    try:
+        store.put_if(m_key, final.to_json(), etag)
+    except Conflict:
+        # A concurrent run finished this run's deletes (step 1 repairs a committed run whatever
+        # its claim: deletes are idempotent): fine if the committed state is still this run's.
+        current, _ = _read(store, day, config)
+        if current is None or current.file_keys != final.file_keys or current.pending_deletes:
+            raise
     report.seconds = time.perf_counter() - started
     if report.followup:
         again = compact_day(store, day, config, spool, explicit=True, now=now)
