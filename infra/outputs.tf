@@ -135,3 +135,8 @@ output "catalog_mode" {
   description = "How the events table is catalogued: projection (Terraform-defined table) or crawler."
   value       = var.catalog_mode
 }
+
+output "endpoint_url" {
+  description = "Endpoint of the stack holding this deployment (a local one: the LocalStack gateway); absent on AWS. The tools talk to it unless AWS_ENDPOINT_URL is set (clickstream_common.target)."
+  value       = var.endpoint_url
+}

@@ -419,3 +419,14 @@ variable "queries_dir" {
   type        = string
   default     = "../queries"
 }
+
+variable "endpoint_url" {
+  description = "API endpoint of a local deployment (the LocalStack gateway): scripts/tf.sh sets it for every local apply, so the outputs say which stack holds the resources they name. null on AWS (the SDKs' regional endpoints)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.endpoint_url == null || can(regex("^https?://[^/]+$", var.endpoint_url))
+    error_message = "endpoint_url must be null (AWS) or a scheme and host, e.g. http://localhost:4566."
+  }
+}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from clickstream_common import target
 from clickstream_common.inventory import Inventory, inventory_from_outputs
 from clickstream_common.outputs import OutputsNotFoundError, load_outputs
 from clickstream_emulator.lambda_executor.bootstrap import MEMORY_WARNING
@@ -252,8 +253,10 @@ def _memory(out: dict[str, Any]) -> None:
 def main() -> int:
     try:
         out = load_outputs()
-    except OutputsNotFoundError as exc:
-        print(exc, file=sys.stderr)
+        # The stack of those outputs, unless AWS_ENDPOINT_URL says otherwise (then one note).
+        target.configure("status")
+    except (OutputsNotFoundError, target.TargetError) as exc:
+        print(f"status: error: {exc}", file=sys.stderr)
         return 1
     try:
         _section("ingest")

@@ -138,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from clickstream_common.outputs import OutputsNotFoundError
+    from clickstream_common.target import TargetError
 
     try:
         return _replay(args)
     except UsageError as exc:
         print(f"clickstream-replay: error: {exc}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError, OutputsNotFoundError, OSError) as exc:
+    except (BotoCoreError, ClientError, OutputsNotFoundError, TargetError, OSError) as exc:
         print(f"clickstream-replay: error: {_one_line(exc)}", file=sys.stderr)
         return 1
 
@@ -186,6 +187,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     import boto3
 
+    from clickstream_common import target
     from clickstream_common.outputs import output
 
     if args.since or args.until:
@@ -198,14 +200,20 @@ def _replay(args: argparse.Namespace) -> int:
             raise UsageError("give --prefix or --since/--until, not both")
     else:
         prefixes = [args.prefix if args.prefix is not None else RAW_PREFIX]
-    client = boto3.client("s3")
     bucket = args.bucket or output("raw_bucket")
+    dest = None if args.dry_run else args.dest_bucket or output("transformed_bucket")
+    # The stack of the outputs, unless AWS_ENDPOINT_URL says otherwise; one line when it is down.
+    target.configure(
+        "clickstream-replay",
+        names_from_outputs=not args.bucket or not (args.dry_run or args.dest_bucket),
+    )
+    client = boto3.client("s3")
     sink: Sink
-    if args.dry_run:
+    if dest is None:
         sink = DiscardSink()
     else:
         spool.sweep()  # what killed replays (or Lambda runtimes) left in the temp directory
-        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"), spool.process_dir())
+        sink = S3Sink(client, dest, spool.process_dir())
 
     keys = [key for prefix in prefixes for key in list_keys(client, bucket, prefix)]
     if not keys:
