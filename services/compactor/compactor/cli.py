@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 
 def _line(day: dict[str, Any]) -> str:
@@ -30,9 +30,23 @@ def _line(day: dict[str, Any]) -> str:
     return text
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {value!r}") from None
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr, exit 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="clickstream-compact", description=__doc__.split("\n\n")[0])
-    p.add_argument("--day", type=date.fromisoformat, help="compact this UTC day (YYYY-MM-DD)")
+    p = _OneLineParser(prog="clickstream-compact", description=__doc__.split("\n\n")[0])
+    p.add_argument("--day", type=_day, help="compact this UTC day (YYYY-MM-DD)")
     p.add_argument("--function", help="function name (default: Terraform output compactor_name)")
     p.add_argument("--json", action="store_true", help="print the function's answer as JSON")
     args = p.parse_args(argv)
@@ -41,17 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from clickstream_common import target
     from clickstream_common.outputs import OutputsNotFoundError, output
+    from clickstream_common.target import TargetError
 
     try:
         name = args.function or output("compactor_name")
+        # The stack of the outputs, unless AWS_ENDPOINT_URL says otherwise; one line when down.
+        target.configure("clickstream-compact", names_from_outputs=not args.function)
         client = boto3.client(
             "lambda", config=Config(read_timeout=960, retries={"max_attempts": 0})
         )
         payload = {"day": args.day.isoformat()} if args.day else {"mode": "sweep"}
         response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
         body = json.loads(response["Payload"].read() or b"null")
-    except (BotoCoreError, ClientError, OutputsNotFoundError) as exc:
+    except (BotoCoreError, ClientError, OutputsNotFoundError, TargetError) as exc:
         print(f"clickstream-compact: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     if response.get("FunctionError"):
