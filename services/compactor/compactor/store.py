@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from transformer.sink import PreconditionFailed, S3Sink
+
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
@@ -53,6 +55,7 @@ class S3Store:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
+        self._sink = S3Sink(client, bucket)
 
     def listing(self, prefix: str) -> list[Listed]:
         out = []
@@ -67,27 +70,15 @@ class S3Store:
 
     def read(self, key: str) -> tuple[bytes | None, str | None]:
         """The object's bytes and ETag; ``(None, None)`` when it does not exist."""
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except self.client.exceptions.NoSuchKey:
-            return None, None
-        with contextlib.closing(response["Body"]) as body:
-            return body.read(), response.get("ETag")
+        return self._sink.read_tagged(key)
 
     def put_if(self, key: str, data: bytes, match: str | None) -> str:
-        """Write only if the ETag is still ``match`` (None: only if absent); the new ETag."""
-        kwargs: dict[str, Any] = {"IfMatch": match} if match else {"IfNoneMatch": "*"}
+        """Write only if the ETag is still ``match`` (None: only if absent); the new ETag.
+        The transformer's conditional write (:meth:`transformer.sink.S3Sink.put_if`)."""
         try:
-            response = self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=data, ContentType=JSON, **kwargs
-            )
-        except self.client.exceptions.ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
-                raise Conflict(f"s3://{self.bucket}/{key}: {code}") from exc
-            raise
-        return str(response["ETag"])
+            return self._sink.put_if(key, data, JSON, match)
+        except PreconditionFailed as exc:
+            raise Conflict(str(exc)) from exc
 
     def put_new(self, key: str, data: bytes, content_type: str) -> bool:
         """Create ``key`` only if it does not exist; False if it does."""
