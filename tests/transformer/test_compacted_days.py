@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from clickstream_common import compaction as layout
 from clickstream_common.compaction import DayManifest, FoldedSource
 from transformer.pipeline import process_object
+from transformer.replay import Summary
 from transformer.sink import LocalSink
 
 from .helpers import SOURCE, make_event, ndjson
@@ -46,8 +47,15 @@ def test_identical_republish_uploads_nothing_changed_one_uploads_the_delta(tmp_p
     assert again.compacted_keys == [key] and not (tmp_path / key).exists()
     assert again.records_written == 20  # the rows are in Parquet: in the compacted files
 
+    assert again.recompact_keys == []
+
     changed = process_object(ndjson(EVENTS[:15]), SOURCE, sink)
     assert changed.compacted_keys == [] and pq.read_table(tmp_path / key).num_rows == 15
+    assert changed.recompact_keys == [key], "the folded rows wait for the next compaction"
+
+    summary = Summary()
+    summary.add(changed)
+    assert "compacted days with changed rows: 2024-12-25" in summary.render()
 
 
 def test_a_day_no_longer_produced_gets_an_empty_file(tmp_path: Path) -> None:
@@ -58,6 +66,7 @@ def test_a_day_no_longer_produced_gets_an_empty_file(tmp_path: Path) -> None:
     moved = [make_event(i, event_timestamp="2024-12-26T10:00:00Z") for i in range(20)]
     second = process_object(ndjson(moved), SOURCE, sink)
     assert second.emptied_keys == [key] and key not in second.deleted_keys
+    assert second.recompact_keys == [key]
     assert pq.read_table(tmp_path / key).num_rows == 0, "the compactor retires the folded rows"
 
 

@@ -57,6 +57,9 @@ class CompactedDays:
         self._config = config
         self._digest = source_digest(source)
         self._manifests: dict[date, DayManifest | None] = {}
+        #: Day files uploaded over a source's folded rows: until the day's next compaction
+        #: queries see both; the compactor's next run (any K) replaces the folded rows.
+        self.replacing: list[str] = []
 
     def _day(self, key: str) -> date | None:
         return layout.day_of_prefix_key(key, self._config.events_prefix)
@@ -71,11 +74,16 @@ class CompactedDays:
         """True when the file at ``path`` (to be published as ``key``) holds exactly the rows
         the day's compacted files already hold for this source."""
         day = self._day(key)
-        if day is None or self._sink.exists(key):
+        if day is None:
             return False
         manifest = self._manifest(day)
         folded = manifest.sources.get(self._digest) if manifest else None
-        return folded is not None and folded.md5 == file_md5(path)
+        if folded is None:
+            return False
+        if not self._sink.exists(key) and folded.md5 == file_md5(path):
+            return True
+        self.replacing.append(key)  # new rows for the day: they replace the folded ones
+        return False
 
     def retire(self, key: str) -> bool:
         """For a day file this source no longer produces: write an empty one instead of deleting

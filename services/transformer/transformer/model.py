@@ -92,6 +92,8 @@ class Stats:
     compacted_keys: list[str] = field(default_factory=list)
     #: Day files this source no longer produces in a compacted day: emptied, not deleted.
     emptied_keys: list[str] = field(default_factory=list)
+    #: Day files (new or emptied) over rows already compacted: the next compaction replaces them.
+    recompact_keys: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     #: Set when a newer version of the key was (being) published: nothing was published.
     superseded: str | None = None
@@ -129,6 +131,7 @@ class Stats:
             "deleted_keys": list(self.deleted_keys),
             "compacted_keys": list(self.compacted_keys),
             "emptied_keys": list(self.emptied_keys),
+            "recompact_keys": list(self.recompact_keys),
             "duration_s": round(self.duration_s, 6),
         }
 

@@ -173,11 +173,14 @@ def process_object(
             stats.compacted_keys.append(key)
             continue
         pending.commit()
+    if compacted is not None:
+        stats.recompact_keys.extend(compacted.replacing)
     digest = source_digest(source)
     for key in sorted(ordering.keys_to_replace(current) - set(new_keys)):
         if digest in key:  # only ever delete what this source produced
             if compacted is not None and key.endswith(".parquet") and compacted.retire(key):
                 stats.emptied_keys.append(key)
+                stats.recompact_keys.append(key)
                 continue
             sink.delete(key)
             stats.deleted_keys.append(key)
