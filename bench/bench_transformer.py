@@ -345,6 +345,46 @@ def run_naive(path: Path, out: Path) -> dict[str, object]:
     }
 
 
+def run_core_duckdb_parser(path: Path, out: Path) -> dict[str, object]:
+    """What-if (``--what-if``): the core with DuckDB's JSON reader (yyjson) in place of Arrow's
+    on every block, and *none* of the checks the contract would then need: DuckDB's reader
+    accepts trailing commas and turns ``404`` into the string ``"404"`` and ``true`` into a
+    price of 1.0, where the contract quarantines them. An upper bound of what swapping the
+    parser could buy, not a correct transformer."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    import transformer.block
+    from transformer.parse import READ_SCHEMA
+
+    db = duckdb.connect(config={"threads": 1})
+    local = threading.local()
+    # numbers as JSON text, so a JSON string is not silently cast (Arrow casts the text below)
+    types = {pa.string(): "VARCHAR", pa.float64(): "JSON"}
+    columns = ", ".join(f"'{f.name}': '{types[f.type]}'" for f in READ_SCHEMA)
+
+    def parse(data: bytes | bytearray) -> pa.Table | None:
+        cursor = local.__dict__.setdefault("cursor", db.cursor())
+        fd = os.memfd_create("block")  # DuckDB reads files: an in-memory one
+        try:
+            os.write(fd, data)
+            table = cursor.sql(
+                f"SELECT * FROM read_json('/proc/self/fd/{fd}', format='newline_delimited', "
+                f"records=true, columns={{{columns}}})"
+            ).to_arrow_table()
+        except duckdb.Error:
+            return None
+        finally:
+            os.close(fd)
+        return pa.Table.from_arrays(
+            [pc.cast(table[f.name], f.type) for f in READ_SCHEMA], schema=READ_SCHEMA
+        )
+
+    setattr(transformer.block, "fast_parse", parse)  # noqa: B010 (a bench-only swap)
+    return run_core(path, out)
+
+
 # ----------------------------------------------------------------------------- stage profile
 #: Stage -> (module, attribute) of the function whose CPU time is that stage, in the real code
 #: path. Nested stages are counted once: a stage's time excludes the stages it calls.
@@ -471,6 +511,7 @@ RUNNERS: dict[str, Callable[[Path, Path], dict[str, object]]] = {
     "duckdb": run_duckdb,
     "naive": run_naive,
     "stages": run_stages,
+    "core-duckdb-parser": run_core_duckdb_parser,
 }
 
 
@@ -529,6 +570,8 @@ def measure(
 
 
 # ----------------------------------------------------------------------------- orchestration
+#: Engines measured beside the core -> the prefix of their figures in the results.
+BASELINE_KEYS = {"duckdb": "duckdb", "naive": "naive", "core-duckdb-parser": "whatif"}
 Case = tuple[str, int, str]  # source, size in MB, variant
 
 
@@ -569,25 +612,23 @@ def run(
             "reconciled": core["reconciled"],
             "runs_seconds": {e: r["all_seconds"] for e, r in m.items()},
         }
-        for engine in ("duckdb", "naive"):
+        for engine, key in BASELINE_KEYS.items():
             if engine in m:
                 r = m[engine]
                 row |= {
-                    f"{engine}_mbps": nbytes / MB / r["seconds"],
-                    f"{engine}_mbps_median": nbytes / MB / r["median_seconds"],
-                    f"{engine}_cpu_mbps": nbytes / MB / r["cpu_seconds"],
-                    f"{engine}_peak_rss_mb": r["peak_rss_mb"],
-                    f"{engine}_rows": r["rows"],
-                    f"vs_{engine}": r["seconds"] / core["seconds"],
-                    f"vs_{engine}_median": r["median_seconds"] / core["median_seconds"],
+                    f"{key}_mbps": nbytes / MB / r["seconds"],
+                    f"{key}_mbps_median": nbytes / MB / r["median_seconds"],
+                    f"{key}_cpu_mbps": nbytes / MB / r["cpu_seconds"],
+                    f"{key}_peak_rss_mb": r["peak_rss_mb"],
+                    f"{key}_rows": r["rows"],
+                    f"vs_{key}": r["seconds"] / core["seconds"],
+                    f"vs_{key}_median": r["median_seconds"] / core["median_seconds"],
                 }
         results.append(row)
         line = f"  {row['case']}: core {row['core_mbps']:.0f} MB/s (median {row['core_mbps_median']:.0f})"
-        for engine in ("duckdb", "naive"):
-            if f"{engine}_mbps" in row:
-                line += (
-                    f", {engine} {row[f'{engine}_mbps']:.0f} ({row[f'{engine}_mbps_median']:.0f})"
-                )
+        for key in BASELINE_KEYS.values():
+            if f"{key}_mbps" in row:
+                line += f", {key} {row[f'{key}_mbps']:.0f} ({row[f'{key}_mbps_median']:.0f})"
         print(line, file=sys.stderr)
     return results
 
@@ -603,6 +644,8 @@ def render(results: list[dict[str, Any]]) -> str:
         "median",
         "naive MB/s",
         "core/naive",
+        "what-if MB/s",
+        "what-if/DuckDB",
         "core MB/cpu-s",
         "DuckDB MB/cpu-s",
         "core peak RSS MB",
@@ -622,6 +665,10 @@ def render(results: list[dict[str, Any]]) -> str:
             r.get("vs_duckdb_median", "-"),
             r.get("naive_mbps", "-"),
             r.get("vs_naive", "-"),
+            r.get("whatif_mbps", "-"),
+            r["whatif_mbps"] / r["duckdb_mbps"]
+            if "whatif_mbps" in r and "duckdb_mbps" in r
+            else "-",
             r["core_cpu_mbps"],
             r.get("duckdb_cpu_mbps", "-"),
             r["core_peak_rss_mb"],
@@ -632,7 +679,8 @@ def render(results: list[dict[str, Any]]) -> str:
         ]
         for r in results
     ]
-    return render_table(headers, rows)
+    keep = [i for i in range(len(headers)) if any(row[i] != "-" for row in rows)]
+    return render_table([headers[i] for i in keep], [[row[i] for i in keep] for row in rows])
 
 
 def render_stages(profile: dict[str, Any], input_mb: float) -> str:
@@ -720,6 +768,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB COPY baseline")
     p.add_argument("--no-stages", action="store_true", help="skip the per-stage CPU profile")
     p.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also run the core with DuckDB's JSON parser swapped in (unchecked: an upper bound)",
+    )
+    p.add_argument(
         "--naive-malformed-max",
         type=int,
         default=100,
@@ -754,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     cases += [("synthetic", s, "gzip") for s in gzip_sizes]
     cases += [("synthetic", s, "malformed") for s in malformed]
     engines = [e for e in ENGINES if not getattr(args, f"no_{e}", False)]
+    if args.what_if:
+        engines.insert(1, "core-duckdb-parser")
     print(
         f"transformer benchmark on {os.cpu_count()} CPUs, workdir {args.workdir}, "
         f"load average {os.getloadavg()[0]:.2f}",
