@@ -2,7 +2,7 @@
 #
 # The local stack runs the AWS configuration: every variable not set here has the value of
 # envs/dev.tfvars. The differences below are the only ones, each listed with its reason in the
-# README's local-vs-AWS table; tests/infra/test_tfvars_parity.py fails on any other.
+# docs/local-vs-aws.md table; tests/infra/test_tfvars_parity.py fails on any other.
 environment = "local"
 aws_region  = "us-east-1"
 

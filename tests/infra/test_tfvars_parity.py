@@ -1,5 +1,5 @@
 """The local stack runs the AWS configuration: envs/local.tfvars may differ from envs/dev.tfvars only
-in the variables the README's local-vs-AWS table lists, each with its reason.
+in the variables the local-vs-AWS page's table (docs/local-vs-aws.md) lists, each with its reason.
 
 A variable set in one file and left at its default in the other counts as a difference (its
 effective values are compared, defaults taken from variables.tf). ``environment`` is the one
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
-README = ROOT / "README.md"
+DIFFERENCES = ROOT / "docs" / "local-vs-aws.md"
 ALWAYS_DIFFERENT = {"environment"}
 MAX_DIFFERENCES = 3
 UNSET = "<no default>"
@@ -54,9 +54,9 @@ def differences(aws: dict[str, Any], local: dict[str, Any], default: dict[str, A
     }
 
 
-def listed_in_readme(readme: str) -> set[str]:
-    """Variable names in the first column of the README table headed `| variable |`."""
-    section = readme.split("## What differs between local and AWS", 1)[1].split("\n## ", 1)[0]
+def listed_in_docs(page: str) -> set[str]:
+    """Variable names in the first column of the page's table headed `| variable |`."""
+    section = page.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()
     in_table = False
     for line in section.splitlines():
@@ -78,17 +78,17 @@ def _current() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     )
 
 
-def test_every_local_difference_is_listed_with_its_reason_in_the_readme() -> None:
+def test_every_local_difference_is_listed_with_its_reason_in_the_docs() -> None:
     aws, local, default = _current()
     found = differences(aws, local, default)
-    listed = listed_in_readme(README.read_text())
+    listed = listed_in_docs(DIFFERENCES.read_text())
     assert found - listed == set(), (
         f"envs/local.tfvars differs from envs/dev.tfvars in {sorted(found - listed)}, which the "
-        "README's local-vs-AWS variable table does not list: remove the difference or list it "
+        "variable table of docs/local-vs-aws.md does not list: remove the difference or list it "
         "with its reason"
     )
     assert listed - found == set(), (
-        f"the README lists differences that no longer exist: {sorted(listed - found)}"
+        f"docs/local-vs-aws.md lists differences that no longer exist: {sorted(listed - found)}"
     )
 
 
@@ -110,7 +110,7 @@ def test_a_new_unlisted_difference_is_caught(extra: str, expected: str) -> None:
     local = tfvars(re.sub(rf"(?m)^{expected}\s*=.*$", "", local_text) + extra)
     found = differences(aws, local, default)
     assert expected in found
-    assert expected not in listed_in_readme(README.read_text())
+    assert expected not in listed_in_docs(DIFFERENCES.read_text())
 
 
 def test_a_variable_left_at_its_default_on_one_side_counts() -> None:

@@ -201,7 +201,7 @@ def new_id() -> str:
 
 
 def metadata_document(execution: QueryExecution) -> bytes:
-    """The ``.csv.metadata`` object: the result's column info (see the README: Athena writes a
+    """The ``.csv.metadata`` object: the result's column info (see docs/athena-local.md: Athena writes a
     binary encoding of the same information, which no client parses)."""
     outcome = execution.outcome
     columns = outcome.columns if outcome else []
