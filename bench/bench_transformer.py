@@ -826,12 +826,21 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {os.getloadavg()[0]:.2f}",
         file=sys.stderr,
     )
+    load_start = os.getloadavg()[0]
     results = run(cases, args.workdir, args.repeat, engines, args.naive_malformed_max)
+    load_end = os.getloadavg()[0]
+    print(
+        f"{len(engines)} engines alternating, {args.repeat} rounds; load average {load_start:.1f} -> {load_end:.1f}"
+    )
     print(render(results))
     print()
     for line in verdicts(results):
         print(line)
-    doc: dict[str, Any] = {"cpus": os.cpu_count(), "results": results}
+    doc: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "load_average": [load_start, load_end],
+        "results": results,
+    }
     if not args.no_stages and sdk:
         path, nbytes = dataset(args.workdir, "sdk", sdk[0], "plain")
         profile = run_child("stages", path, args.workdir)
