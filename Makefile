@@ -13,7 +13,14 @@ PYTEST      := $(VENV)/bin/pytest
 RUFF        := $(VENV)/bin/ruff
 STACK       := $(ROOT)/scripts/stack.sh
 TF          := $(ROOT)/scripts/tf.sh
-LOCALSTACK_PORT ?= 4566
+# A checkout remembers its port: `make up LOCALSTACK_PORT=N` starts this checkout's LocalStack on
+# N and scripts/stack.py records "<pid> <port>" in its pid file; every later target uses N until
+# `make down` removes that file. A port on the command line or in the environment wins (stack.py
+# then refuses to start or stop this checkout's LocalStack on it, and the tools note a stack that
+# is not the one of .local/outputs.json).
+ifeq ($(origin LOCALSTACK_PORT),undefined)
+LOCALSTACK_PORT := $(or $(word 2,$(shell cat $(ROOT)/.local/localstack/localstack.pid 2>/dev/null)),4566)
+endif
 Q           ?= top_pages
 COUNT       ?= 20000
 START       ?= 2024-12-23
@@ -59,7 +66,7 @@ STACK_MODE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo host)
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override)"
+	@echo "  stack mode: $(STACK_MODE) (STACK_MODE=host|docker to override), port $(LOCALSTACK_PORT)"
 
 # ---------------------------------------------------------------- install
 $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator/pyproject.toml .python-version
@@ -74,6 +81,17 @@ $(VENV)/.stamp: requirements/dev.txt requirements/uv.txt pyproject.toml emulator
 
 .PHONY: venv
 venv: $(VENV)/.stamp ## Create the project virtualenv (Python of .python-version) from the lock files
+
+# Athena clients the e2e suite runs unchanged (awswrangler, dbt-athena): their pins conflict with the
+# project's (pyarrow, PyAthena), so they live in their own venv, as in a user's own environment.
+CLIENTS_VENV := $(ROOT)/.venv-clients
+$(CLIENTS_VENV)/.stamp: requirements/clients.txt requirements/uv.txt .python-version | $(VENV)/.stamp
+	@$$(scripts/python.sh) scripts/venv_install.py --create --no-pip $(CLIENTS_VENV)
+	$(PY) scripts/venv_install.py $(CLIENTS_VENV) -r requirements/clients.txt
+	@touch $@
+
+.PHONY: clients-venv
+clients-venv: $(CLIENTS_VENV)/.stamp ## Create .venv-clients (awswrangler, dbt-athena) from requirements/clients.txt
 
 # ---------------------------------------------------------------- local stack
 LAMBDA_ZIP     := build/lambda/transformer.zip
@@ -145,7 +163,7 @@ endif
 	rm -f .local/terraform/applied-*-$(LOCALSTACK_PORT).stamp
 
 .PHONY: build
-build: venv build/lambda/.built ## Build the Lambda deployment zip (build/lambda/transformer.zip) if its sources changed
+build: venv build/lambda/.built build/lambda/.built-compactor ## Build the Lambda zips (build/lambda/transformer.zip, compactor.zip) if their sources changed
 
 # The zip is reproducible and rewritten only when its bytes change: an edit that changes nothing
 # in it (or an edit undone) leaves it, and so the deployment, alone.
@@ -154,6 +172,14 @@ build/lambda/.built: $(LAMBDA_SOURCES) requirements/lambda.txt scripts/build_lam
 	@touch $@
 
 $(LAMBDA_ZIP): build/lambda/.built
+
+# The compactor's zip (services/compactor + the transformer's and common's code, pyarrow, DuckDB).
+COMPACTOR_ZIP := build/lambda/compactor.zip
+build/lambda/.built-compactor: $(filter services/compactor/% $(LAMBDA_SOURCES),$(SERVICE_SOURCES)) requirements/compactor.txt scripts/build_lambda.py
+	$(PY) scripts/build_lambda.py --function compactor
+	@touch $@
+
+$(COMPACTOR_ZIP): build/lambda/.built-compactor
 
 .PHONY: deploy
 deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV).tfvars; ENV=dev: the AWS config)
@@ -168,7 +194,7 @@ deploy-if-changed: deploy
 else
 deploy-if-changed: $(TF_STAMP)
 
-$(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
+$(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(COMPACTOR_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
 	$(TF) apply-local
 	@mkdir -p $(dir $@) && touch $@
 endif
@@ -234,6 +260,10 @@ shell: venv ## Interactive SQL prompt with <database>.events defined (Athena dia
 report: venv ## Render the five query results as an HTML report (build/report/index.html)
 	$(VENV)/bin/clickstream-query --all --report build/report/index.html
 
+.PHONY: compact
+compact: venv ## Run the deployed compactor now: make compact [DAY=YYYY-MM-DD] (no DAY: yesterday + the sweep)
+	$(VENV)/bin/clickstream-compact $(if $(DAY),--day $(DAY))
+
 .PHONY: replay
 replay: venv ## Re-process raw objects: make replay ARGS="--prefix raw/2024/12/25/"
 	$(VENV)/bin/clickstream-replay $(ARGS)
@@ -259,11 +289,11 @@ unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)
 	$(PYTEST) -m "not e2e" -q
 
 .PHONY: e2e
-e2e: venv ## End-to-end tests against the running local stack (run `make up` first)
+e2e: venv clients-venv ## End-to-end tests against the running local stack (run `make up` first)
 	$(PYTEST) -m e2e -q
 
 .PHONY: e2e-fast
-e2e-fast: venv ## End-to-end tests without the slow LocalStack-restart test
+e2e-fast: venv clients-venv ## End-to-end tests without the slow LocalStack-restart test
 	$(PYTEST) -m "e2e and not slow" -q
 
 .PHONY: e2e-happy

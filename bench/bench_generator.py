@@ -7,7 +7,7 @@ cost), events/s into the local Firehose with the default settings (several event
 4 calls in flight), with one event per record, and the baseline the seed used: one
 ``put_record`` call per event, measured on a small sample in the same run. Every Firehose row
 is verified by reading the delivered lines back from S3 (nothing lost, nothing doubled). The
-Firehose rows need LocalStack at ``AWS_ENDPOINT_URL`` (default http://localhost:4566); each
+Firehose rows need LocalStack (``--endpoint``, default: this checkout's stack); each
 run creates and deletes its own bucket and delivery stream, with the deployed stream's local
 settings (64 MiB / 1 s buffering, GZIP: the local Firehose buffers and compresses like AWS).
 """
@@ -105,9 +105,7 @@ def median_of(repeat: int, fn: Callable[[], tuple[float, Any]]) -> tuple[float, 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes, one repetition")
-    p.add_argument(
-        "--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
-    )
+    p.add_argument("--endpoint", default=localstack.endpoint())
     args = p.parse_args(argv)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")

@@ -5,7 +5,7 @@ internal SQS -> execution environment) reaches the function. Prints, per object,
 PutObject returning to the handler starting and to the handler's marker object being visible.
 The first object pays the cold start (a new subprocess + handler import).
 
-    AWS_ENDPOINT_URL=http://localhost:4566 .venv/bin/python -m bench.notification_latency -n 10
+    .venv/bin/python -m bench.notification_latency -n 10   # this checkout's stack (make up)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import statistics
 import time
 import uuid
@@ -21,6 +20,8 @@ import zipfile
 
 import boto3
 from botocore.config import Config
+
+from clickstream_common import localstack
 
 HANDLER = """
 import json, time
@@ -43,7 +44,7 @@ def _zip() -> bytes:
 
 
 def measure(count: int) -> list[tuple[float, float]]:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+    endpoint = localstack.endpoint()
     session = boto3.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )

@@ -18,9 +18,10 @@ BENCHES = (
     "bench_queries",
     "bench_freshness",
     "bench_athena_api",
+    "bench_compaction",
     "bench_devloop",
 )
-NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_devloop"}
+NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_compaction", "bench_devloop"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,26 @@ output "lambda_log_group" {
   value       = aws_cloudwatch_log_group.lambda.name
 }
 
+output "compactor_name" {
+  description = "Compactor function name (`make compact` invokes it)."
+  value       = aws_lambda_function.compactor.function_name
+}
+
+output "compactor_log_group" {
+  description = "CloudWatch log group of the compactor."
+  value       = aws_cloudwatch_log_group.compactor.name
+}
+
+output "compaction_schedule" {
+  description = "Schedule expression of the daily compaction rule (UTC)."
+  value       = aws_cloudwatch_event_rule.compaction.schedule_expression
+}
+
+output "compaction_rule" {
+  description = "EventBridge rule that runs the compactor."
+  value       = aws_cloudwatch_event_rule.compaction.name
+}
+
 output "failure_destination" {
   description = "URL of the SQS queue receiving async invocations that failed after all retries."
   value       = aws_sqs_queue.transformer_failures.url
@@ -101,6 +121,11 @@ output "manifests_prefix" {
   value       = local.manifests_prefix
 }
 
+output "compaction_prefix" {
+  description = "Key prefix of each compacted day's state (manifest, provenance, duplicates) in the transformed bucket."
+  value       = local.compaction_prefix
+}
+
 output "table_name" {
   description = "Glue table of the events in glue_database (Terraform's in projection mode; the crawler names its table after the events/ folder, the same name)."
   value       = local.table_name
@@ -109,4 +134,9 @@ output "table_name" {
 output "catalog_mode" {
   description = "How the events table is catalogued: projection (Terraform-defined table) or crawler."
   value       = var.catalog_mode
+}
+
+output "endpoint_url" {
+  description = "Endpoint of the stack holding this deployment (a local one: the LocalStack gateway); absent on AWS. The tools talk to it unless AWS_ENDPOINT_URL is set (clickstream_common.target)."
+  value       = var.endpoint_url
 }

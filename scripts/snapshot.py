@@ -38,7 +38,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from clickstream_common import localstack
+from clickstream_common import localstack, target
 from clickstream_common.inventory import bare_etag, inventory_from_outputs, iter_objects
 from clickstream_common.outputs import OutputsNotFoundError, load_outputs
 
@@ -230,9 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(SNAPSHOT.with_name("snapshot.tmp"), ignore_errors=True)
         log("local data snapshot discarded")
         return 0
-    endpoint = localstack.endpoint()
     if args.command == "restore" and not (SNAPSHOT / "index.json").is_file():
         return 0
+    try:
+        stack = target.load()
+    except target.TargetError as exc:
+        print(f"snapshot: error: {exc}", file=sys.stderr)
+        return 1
+    if stack.another_stack:  # another checkout's stack: its data is not this checkout's
+        print(f"snapshot: error: {stack.conflict}", file=sys.stderr)
+        return 1
+    endpoint = stack.endpoint or localstack.endpoint()
     if not localstack.healthy(endpoint):
         if args.command == "save":
             log(f"LocalStack is not running at {endpoint}: nothing to save (snapshot kept)")

@@ -11,7 +11,8 @@ imports warnings.deprecated, new in 3.13, although its metadata claims >=3.10):
   start     background `python -m localstack.runtime.main`, pid/log in .local/localstack/, waits
             until /_localstack/health reports our services; no-op when already running.
   stop      stops exactly the recorded process and its descendants (Lambda environments included).
-  restart, status, logs [-f], mode (prints docker|host), env (prints LocalStack's environment).
+  restart, status, logs [-f], mode (prints docker|host), env (prints LocalStack's environment),
+  port (prints the port: LOCALSTACK_PORT, else the one this checkout's LocalStack runs on, else 4566).
 
 Standard library only: it runs before any virtualenv exists.
 """
@@ -68,7 +69,7 @@ MIN_PYTHON = (3, 13)
 EXECUTOR = "subprocess"
 # What the pipeline uses (Terraform needs sts/iam; Lambda destinations sqs; Firehose logs to logs;
 # glue and athena are served by our extensions in emulator/).
-DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena"
+DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena,events"
 
 
 class StackError(Exception):
@@ -77,7 +78,9 @@ class StackError(Exception):
 
 # ---------------------------------------------------------------------------- settings
 def port() -> int:
-    return int(os.environ.get("LOCALSTACK_PORT") or 4566)
+    """``LOCALSTACK_PORT``, else the port this checkout's LocalStack was started on (its pid
+    file: the checkout remembers it until `make down`, as the Makefile does), else 4566."""
+    return int(os.environ.get("LOCALSTACK_PORT") or recorded_port() or 4566)
 
 
 def services() -> list[str]:
@@ -414,6 +417,7 @@ def start() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # not killed by the caller's Ctrl-C; stopped by `stop`
         )
+    # "<pid> <port>": the Makefile reads the port from here too (a checkout remembers its port)
     PID_FILE.write_text(f"{process.pid} {port()}\n")
     wait_ready(process.pid, started)
 
@@ -424,6 +428,13 @@ def stop() -> None:
         PID_FILE.unlink(missing_ok=True)
         print("localstack is not running")
         return
+    running_on = recorded_port()
+    if running_on is not None and running_on != port():
+        raise StackError(
+            f"this checkout's LocalStack runs on port {running_on} (pid {pid}), not {port()}: "
+            f"stop it with LOCALSTACK_PORT={running_on} (or no port); the stack on {port()} "
+            "is not this checkout's"
+        )
     started = time.monotonic()
     below = descendants(pid)
     os.kill(pid, signal.SIGTERM)
@@ -485,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stack.sh", description=__doc__.split("\n")[0])
     parser.add_argument(
         "command",
-        choices=["install", "start", "stop", "restart", "status", "logs", "mode", "env"],
+        choices=["install", "start", "stop", "restart", "status", "logs", "mode", "env", "port"],
     )
     parser.add_argument("-f", "--follow", action="store_true", help="logs: keep following")
     args = parser.parse_args(argv)
@@ -505,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
             logs(args.follow or sys.stdout.isatty())
         elif args.command == "mode":
             print(mode())
+        elif args.command == "port":
+            print(port())
         elif args.command == "env":
             for key, value in localstack_env(port()).items():
                 print(f"{key}={value}")

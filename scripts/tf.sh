@@ -12,8 +12,9 @@
 #   fmt | fmt-check | validate | test                                  no cloud, no credentials
 #
 # Environment:
-#   LOCALSTACK_PORT   LocalStack edge port (default 4566; wins over AWS_ENDPOINT_URL)
-#   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset
+#   LOCALSTACK_PORT   LocalStack edge port (wins over AWS_ENDPOINT_URL; make always sets it)
+#   AWS_ENDPOINT_URL  LocalStack endpoint when LOCALSTACK_PORT is unset; with neither, the port
+#                     this checkout's LocalStack runs on (`scripts/stack.sh port`), else 4566
 #   TF_ENV            AWS environment / tfvars name (default dev -> infra/envs/dev.tfvars)
 #   LOCAL_TFVARS      tfvars applied to LocalStack by the *-local commands (default local; dev =
 #                     the AWS configuration with only the endpoints changed: `make up ENV=dev`)
@@ -86,7 +87,7 @@ TFLOCAL=""
 LOCAL_MODE=""
 ENV_NAME=""
 VAR_FILE=""
-PATH_VARS=()
+LOCAL_VARS=()
 
 tflocal_bin() {
   if [[ -x "$ROOT/.venv/bin/tflocal" ]]; then
@@ -112,9 +113,12 @@ use_local() {
   local endpoint
   if [[ -n "${LOCALSTACK_PORT:-}" ]]; then
     endpoint="http://localhost:$LOCALSTACK_PORT"
-  else
-    endpoint="${AWS_ENDPOINT_URL:-http://localhost:4566}"
+  elif [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    endpoint="$AWS_ENDPOINT_URL"
+  else # run by hand: the port this checkout remembers (the Makefile's rule)
+    endpoint="http://localhost:$("$ROOT/scripts/stack.sh" port)"
   fi
+  endpoint="${endpoint%/}"
   # tflocal derives LOCALSTACK_HOSTNAME/EDGE_PORT from AWS_ENDPOINT_URL; S3_HOSTNAME=localhost
   # makes it generate path-style S3 (no *.localhost.localstack.cloud DNS needed offline).
   export AWS_ENDPOINT_URL="$endpoint"
@@ -168,8 +172,14 @@ prepare_local_workdir() {
   ln -sfn "$INFRA/envs" "$work/envs"
   ln -sfn "$INFRA/catalog" "$work/catalog" # generated table definition, crawler settings
   TF_WORKDIR="$work"
-  # path.module is now the work dir: hand the repo paths over explicitly.
-  PATH_VARS=(-var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries")
+  # path.module is now the work dir: hand the repo paths over explicitly. The endpoint becomes
+  # the endpoint_url output: the outputs then say which stack holds what they name, and the
+  # tools talk to it from any shell (clickstream_common.target).
+  LOCAL_VARS=(
+    -var="lambda_zip_path=$ROOT/build/lambda/transformer.zip"
+    -var="compactor_zip_path=$ROOT/build/lambda/compactor.zip" -var="queries_dir=$ROOT/queries"
+    -var="endpoint_url=$AWS_ENDPOINT_URL"
+  )
 }
 
 # `terraform init` is skipped when nothing it reads changed since it last succeeded here (the
@@ -286,7 +296,7 @@ main() {
     use_local
     check_localstack
     tf_init
-    tf plan -input=false -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf plan -input=false -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     ;;
   apply-local)
     use_local
@@ -294,14 +304,14 @@ main() {
     check_localstack
     drop_state_of_a_previous_localstack
     tf_init
-    tf apply -input=false -auto-approve -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf apply -input=false -auto-approve -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     write_outputs "$LOCAL_OUTPUTS"
     ;;
   destroy-local)
     use_local
     check_localstack
     tf_init
-    tf destroy -input=false -auto-approve -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf destroy -input=false -auto-approve -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     rm -f "$LOCAL_OUTPUTS"
     ;;
   outputs)
@@ -325,20 +335,20 @@ main() {
   plan-aws)
     use_aws
     tf_init
-    tf plan -input=false -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf plan -input=false -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     ;;
   apply-aws)
     use_aws
     require_zip
     tf_init
-    tf apply -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf apply -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     write_outputs "$ROOT/.local/outputs-$ENV_NAME.json"
     echo "tf.sh: point the tools at it with CLICKSTREAM_OUTPUTS=.local/outputs-$ENV_NAME.json"
     ;;
   destroy-aws)
     use_aws
     tf_init
-    tf destroy -var-file="$VAR_FILE" ${PATH_VARS[@]+"${PATH_VARS[@]}"} "$@"
+    tf destroy -var-file="$VAR_FILE" ${LOCAL_VARS[@]+"${LOCAL_VARS[@]}"} "$@"
     ;;
   outputs-aws)
     use_aws

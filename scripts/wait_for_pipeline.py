@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from clickstream_common import target
 from clickstream_common.inventory import Inventory, inventory_from_outputs
 from clickstream_common.outputs import OutputsNotFoundError, load_outputs
 
@@ -49,14 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return wait(args.manifest, want_good, want_bad, args.timeout)
-    except OutputsNotFoundError as exc:
+    except (OutputsNotFoundError, target.TargetError) as exc:
         print(f"wait_for_pipeline: error: {exc}", file=sys.stderr)
     except KeyError as exc:
         print(f"wait_for_pipeline: error: Terraform output {exc} is missing", file=sys.stderr)
     except (BotoCoreError, ClientError) as exc:
         print(
-            f"wait_for_pipeline: error: {exc} (the Makefile sets the local endpoint and "
-            "credentials: `make up`, then `make demo`)",
+            f"wait_for_pipeline: error: {' '.join(str(exc).split())} (is the stack up? `make up`)",
             file=sys.stderr,
         )
     return 1
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def wait(manifest_path: Path, want_good: int, want_bad: int, timeout: float) -> int:
     out = load_outputs()
+    target.configure("wait_for_pipeline")  # the stack of those outputs; one line when down
     s3 = boto3.client("s3")
     deadline = time.monotonic() + timeout
     while not done(inv := inventory_from_outputs(s3, out), want_good, want_bad):

@@ -2,14 +2,16 @@
 traceback: bad arguments, missing directory/bucket/outputs, the endpoint down, a prefix that
 matches nothing, `-q` runs that fail.
 
-The console scripts run as a user runs them (subprocesses of this venv). "Endpoint down" is a
-real closed port on 127.0.0.1; the cases that need a real S3 answer (NoSuchBucket, an empty
+The console scripts run as a user runs them (subprocesses of this venv). "Stack down" is a
+real closed port on 127.0.0.1, named by a local deployment's outputs (no AWS variable at all) or
+by an exported AWS_ENDPOINT_URL; the cases that need a real S3 answer (NoSuchBucket, an empty
 prefix) use the local stack and are marked e2e.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -35,12 +37,19 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])  # closed again when the block ends
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
-    """Run a console script expecting an expected failure; returns its one stderr line."""
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, bare: bool = False
+) -> str:
+    """Run a console script expecting an expected failure; returns its one stderr line.
+
+    ``bare``: no AWS variable at all, as in a fresh shell after `source .venv/bin/activate`."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    base.setdefault("AWS_ACCESS_KEY_ID", "test")
-    base.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    base.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if bare:
+        base = {k: v for k, v in base.items() if not k.startswith("AWS_")}
+    else:
+        base.setdefault("AWS_ACCESS_KEY_ID", "test")
+        base.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        base.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     proc = subprocess.run(
         [str(BIN / args[0]), *args[1:]],
         capture_output=True,
@@ -63,6 +72,50 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
 def down() -> dict[str, str]:
     """The environment of a stopped stack: the endpoint refuses connections."""
     return {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}", "AWS_MAX_ATTEMPTS": "2"}
+
+
+@pytest.fixture
+def stopped_stack(tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """A local deployment's outputs whose stack is down (its endpoint refuses connections), and
+    the environment that reads them: no AWS variable, only CLICKSTREAM_OUTPUTS."""
+    endpoint = f"http://localhost:{closed_port()}"
+    outputs = tmp_path / "outputs.json"
+    names = ("raw_bucket", "transformed_bucket", "firehose_name", "glue_database", "compactor_name")
+    values = {name: {"value": f"clickstream-{name}"} for name in names}
+    values |= {"endpoint_url": {"value": endpoint}, "aws_region": {"value": "us-east-1"}}
+    values |= {"lambda_log_group": {"value": "/aws/lambda/x"}}
+    outputs.write_text(json.dumps(values))
+    (tmp_path / "manifest.json").write_text('{"good": 10, "bad": 1}')
+    return endpoint, {"CLICKSTREAM_OUTPUTS": str(outputs)}
+
+
+WAIT = str(REPO / "scripts" / "wait_for_pipeline.py")
+STATUS = str(REPO / "scripts" / "status.py")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["clickstream-generate", "--count", "5"],
+        ["clickstream-query", "--sql", "SELECT count(*) AS n FROM events"],
+        ["clickstream-query", "top_pages"],
+        ["clickstream-replay", "--prefix", "raw/"],
+        ["clickstream-compact", "--day", "2024-12-25"],
+        ["python", STATUS],
+        ["python", WAIT, "--manifest", "{tmp}/manifest.json"],
+    ],
+    ids=["generate", "query-sql", "query", "replay", "compact", "status", "wait_for_pipeline"],
+)
+def test_stack_down_is_one_line_naming_the_endpoint_and_make_up(
+    command: list[str], stopped_stack: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """From a bare shell: the outputs name the stack, it is down, the CLI says where and what to
+    do in one line (no fallback note, no botocore or curl text)."""
+    endpoint, env = stopped_stack
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    line = cli(*args, env=env, bare=True)
+    assert f"no stack answers at {endpoint}" in line and "`make up`" in line, line
+    assert "outputs.json" in line, line  # where the endpoint came from
 
 
 @pytest.fixture
@@ -95,7 +148,7 @@ def test_replay_without_outputs(no_outputs: dict[str, str]) -> None:
 
 def test_replay_with_the_stack_down(down: dict[str, str]) -> None:
     line = cli("clickstream-replay", "--bucket", "b", "--dest-bucket", "t", env=down)
-    assert "Could not connect" in line and "make up" in line
+    assert down["AWS_ENDPOINT_URL"] in line and "(AWS_ENDPOINT_URL)" in line and "make up" in line
 
 
 @pytest.fixture
@@ -143,7 +196,8 @@ def test_generate_quiet_with_the_endpoint_down_says_why(down: dict[str, str]) ->
         "2",
         env=down,
     )
-    assert line.startswith("clickstream-generate: error:") and "not delivered" in line
+    assert line.startswith("clickstream-generate: error:")
+    assert down["AWS_ENDPOINT_URL"] in line and "make up" in line
 
 
 def test_generate_without_outputs(no_outputs: dict[str, str]) -> None:
@@ -162,13 +216,10 @@ def test_query_unknown_name() -> None:
     assert line.startswith("clickstream-query: error:")
 
 
-def test_query_with_the_stack_down(down: dict[str, str], tmp_path: Path) -> None:
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        '{"transformed_bucket": {"value": "t"}, "aws_region": {"value": "us-east-1"}}'
-    )
-    line = cli("clickstream-query", "top_pages", env={**down, "CLICKSTREAM_OUTPUTS": str(outputs)})
+def test_query_with_an_exported_endpoint_down(down: dict[str, str]) -> None:
+    line = cli("clickstream-query", "top_pages", "--source", "s3://t/events/", env=down)
     assert line.startswith("clickstream-query: error:")
+    assert down["AWS_ENDPOINT_URL"] in line and "make up" in line
 
 
 class DyingEndpoint:
@@ -239,7 +290,6 @@ def test_generate_quiet_when_the_endpoint_dies_mid_run(localstack_endpoint: str)
 
 
 # ---------------------------------------------------------------- scripts/wait_for_pipeline.py
-WAIT = str(REPO / "scripts" / "wait_for_pipeline.py")
 
 
 def test_wait_for_pipeline_without_a_manifest(tmp_path: Path) -> None:
@@ -247,22 +297,19 @@ def test_wait_for_pipeline_without_a_manifest(tmp_path: Path) -> None:
     assert "is not a generator manifest" in line and "FileNotFoundError" in line
 
 
-def test_wait_for_pipeline_with_the_stack_down(down: dict[str, str], tmp_path: Path) -> None:
-    manifest, outputs = tmp_path / "manifest.json", tmp_path / "outputs.json"
-    manifest.write_text('{"good": 10, "bad": 1}')
-    outputs.write_text('{"raw_bucket": "r", "transformed_bucket": "t"}')
-    line = cli(
-        "python",
-        WAIT,
-        "--manifest",
-        str(manifest),
-        env={**down, "CLICKSTREAM_OUTPUTS": str(outputs)},
-    )
-    assert "Could not connect" in line and "make up" in line
-
-
 def test_wait_for_pipeline_without_outputs(no_outputs: dict[str, str], tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
     manifest.write_text('{"good": 10, "bad": 1}')
     line = cli("python", WAIT, "--manifest", str(manifest), env=no_outputs)
     assert "no Terraform outputs" in line
+
+
+# ---------------------------------------------------------------- clickstream-compact
+def test_compact_with_a_bad_day_is_a_usage_error() -> None:
+    line = cli("clickstream-compact", "--day", "2024-13-01")
+    assert "--day" in line and "not a day" in line
+
+
+def test_compact_without_outputs(no_outputs: dict[str, str]) -> None:
+    line = cli("clickstream-compact", env=no_outputs)
+    assert "make up" in line

@@ -19,8 +19,9 @@ from clickstream_common.inventory import Inventory, inventory_from_outputs
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
-# Subprocesses (generator, replay, status) inherit these, exactly as the Makefile exports them.
-os.environ.setdefault("AWS_ENDPOINT_URL", "http://localhost:4566")
+# Subprocesses (generator, replay, status) inherit these: the stack of the outputs, as every tool
+# resolves it (clickstream_common.target), unless the environment (the Makefile) says otherwise.
+os.environ.setdefault("AWS_ENDPOINT_URL", localstack.endpoint())
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -1,7 +1,7 @@
 """Against a REAL Firehose (LocalStack): every record arrives in S3, faults are accounted for.
 
-Each test creates its own bucket and delivery stream (unique names) on the endpoint in
-``AWS_ENDPOINT_URL`` (default http://localhost:4566, the `make up` stack), so these run beside
+Each test creates its own bucket and delivery stream (unique names) on the endpoint of
+``localstack.endpoint()`` (the `make up` stack of this checkout), so these run beside
 the main deployment without touching it. What is covered where:
 
 - here, real LocalStack: the PutRecordBatch call, batching/aggregation on the wire, every event
@@ -34,7 +34,7 @@ from generator.sink import FirehoseSink, make_firehose_client
 
 pytestmark = pytest.mark.e2e
 
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+ENDPOINT = localstack.endpoint()
 WINDOW = ["--start", "2024-12-24", "--end", "2024-12-26"]
 
 

@@ -1,8 +1,8 @@
 """The S3 read route on LocalStack: pyarrow's S3 filesystem -> Arrow dataset -> DuckDB view.
 
 DuckDB's httpfs extension cannot be installed offline, so this is the route `make query` uses
-against the local stack. Marked e2e: needs LocalStack (``AWS_ENDPOINT_URL``, default
-http://localhost:4566); skipped with a message when it is not running.
+against the local stack. Marked e2e: needs LocalStack (``localstack.endpoint()``:
+this checkout's stack); fails with a message when it is not running.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from athena_local import cli
 from athena_local.catalog import ArrowSource
 from athena_local.compare import mismatches, order_spec
 from athena_local.runner import Runner
+from clickstream_common import localstack
 
 from .conftest import event, write_hive_parquet
 
 pytestmark = pytest.mark.e2e
 
 DB = "clickstream_pipeline_local_db"
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+ENDPOINT = localstack.endpoint()
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+from clickstream_common import localstack
+
+ENDPOINT = localstack.endpoint()
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 HANDLERS = Path(__file__).with_name("handlers.py")
 

@@ -1,4 +1,4 @@
-"""The handler glue against a real S3 API (LocalStack on localhost:4566), no mocks.
+"""The handler glue against a real S3 API (this checkout's LocalStack), no mocks.
 
 Skipped unless LocalStack answers; the deployed-Lambda integration test lives in tests/e2e.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import uuid
 
 import pytest
@@ -18,7 +17,7 @@ from transformer.handler import HandlerSettings, handle
 
 from .helpers import make_event, ndjson
 
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+ENDPOINT = localstack.endpoint()
 
 
 pytestmark = pytest.mark.e2e

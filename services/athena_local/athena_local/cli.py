@@ -25,18 +25,21 @@ from athena_local import adhoc, shell, sql
 from athena_local import format as fmt
 from athena_local.catalog import NoEventsError, Source, parse_source, source_for
 from athena_local.dialect import DialectError
-from athena_local.glue_catalog import CatalogUnavailable, fetch_table
+from athena_local.glue_catalog import CatalogUnavailable, CatalogUnreachable, fetch_table
 from athena_local.glue_table import CatalogTable, UnsupportedTableError
 from athena_local.report import write_report
 from athena_local.runner import QueryResult, Runner, resolve_database
+from clickstream_common import target
 from clickstream_common.outputs import OutputsNotFoundError
 from clickstream_common.process import exit_now
 from clickstream_common.schema import TABLE_NAME
 
+PROG = "clickstream-query"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="clickstream-query",
+        prog=PROG,
         description="Run the queries in queries/ (Athena SQL) on the transformed Parquet with "
         "DuckDB, as <glue_database>.events.",
     )
@@ -107,15 +110,23 @@ def open_table(
     """The source, and the Glue table when the default S3 source has a catalog beside it.
 
     A local directory (or an explicit ``s3://``) uses the built-in schema of the event contract.
+    S3 sources talk to the stack of the Terraform outputs (:mod:`clickstream_common.target`);
+    when it does not answer, that is the one error line.
     """
-    source = parse_source(spec, record=record)
-    if spec not in (None, "", "s3"):
+    from_outputs = spec in (None, "", "s3")
+    stack = None
+    if from_outputs or (spec or "").startswith("s3://"):
+        stack = target.configure(PROG, names_from_outputs=from_outputs, check=False)
+    source = parse_source(spec, record=record)  # the outputs' bucket: one line when missing
+    if stack is not None:
+        stack.check()
+    if not from_outputs:
         return source, None
     db = resolve_database(database, source)
     try:
         table = fetch_table(db, TABLE_NAME)
     except CatalogUnavailable as err:
-        print(f"clickstream-query: note: {err}; using the built-in schema", file=sys.stderr)
+        print(f"{PROG}: note: {err}; the event contract's schema is used", file=sys.stderr)
         return source, None
     return source_for(table, record=record), table
 
@@ -171,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         NoEventsError,
         OutputsNotFoundError,
         sql.QueryFileError,
+        target.TargetError,
+        CatalogUnreachable,
         UnsupportedTableError,
         OSError,
         duckdb.Error,

@@ -136,9 +136,11 @@ def estimate(
     stats: Iterable[FileStats],
     data_columns: Sequence[str] = FIELD_NAMES,
     partition_keys: Sequence[str] = PARTITION_KEYS,
+    expression: exp.Expr | None = None,
 ) -> CostEstimate:
-    """The estimated Athena scan and cost of one query over files with the given stats."""
-    expression = parse_athena(athena_sql)
+    """The estimated Athena scan and cost of one query over files with the given stats
+    (``expression``: the query's tree, when the caller parsed it already)."""
+    expression = expression if expression is not None else parse_athena(athena_sql)
     columns = referenced_columns(expression, data_columns)
     allowed = partition_filter(expression, partition_keys)
     all_stats = list(stats)

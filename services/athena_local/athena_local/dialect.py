@@ -189,14 +189,19 @@ def _athena_output_names(typed: exp.Expr) -> None:
 
 
 def to_duckdb(
-    sql: str, database: str, origin: str = "<sql>", schema: Schema | None = None
+    sql: str,
+    database: str,
+    origin: str = "<sql>",
+    schema: Schema | None = None,
+    parsed: exp.Expr | None = None,
 ) -> Translation:
     """Translate one Athena query into DuckDB SQL (see module docstring).
 
     ``schema`` holds the catalog tables the query may read (default: the built-in
-    ``<database>.events``).
+    ``<database>.events``). ``parsed`` is the statement's tree when the caller parsed it already
+    (the local Athena parses each statement once).
     """
-    parsed = parse_athena(sql, origin)
+    parsed = parsed if parsed is not None else parse_athena(sql, origin)
     typed = _typed(parsed, database, origin, schema)
     errors = athena_type_errors(typed)
     if errors:

@@ -1,8 +1,9 @@
 """Read a table's definition from the Glue Data Catalog (the edge around :mod:`glue_table`).
 
-``clickstream-query`` reads ``<database>.events`` from Glue when a catalog answers (LocalStack
-through ``AWS_ENDPOINT_URL``, or AWS), so a schema change flows contract -> Terraform -> catalog
--> DuckDB; without one (a plain local directory, or no catalog) the built-in schema is used.
+``clickstream-query`` reads ``<database>.events`` from the Glue catalog of the stack it targets
+(:mod:`clickstream_common.target`: LocalStack or AWS), so a schema change flows contract ->
+Terraform -> catalog -> DuckDB. A plain local directory, or a catalog without the table, uses the
+built-in schema; a catalog that cannot be asked is an error, not a fallback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from athena_local.glue_table import CatalogTable
 
 
 class CatalogUnavailable(RuntimeError):
-    """No Glue catalog answered, or it has no such table (the message says which)."""
+    """The Glue catalog answered, without the table (no such database or table, or a refusal):
+    the caller may use the built-in table of the event contract instead."""
+
+
+class CatalogUnreachable(RuntimeError):
+    """No Glue catalog could be asked (endpoint down, no region, no credentials): an error."""
 
 
 def fetch_table(database: str, name: str, glue: Any | None = None) -> CatalogTable:
@@ -38,5 +44,7 @@ def fetch_table(database: str, name: str, glue: Any | None = None) -> CatalogTab
             )
             partitions = [p for page in pages for p in page["Partitions"]]
         return CatalogTable.from_glue(table, partitions)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+    except botocore.exceptions.ClientError as err:
         raise CatalogUnavailable(f"Glue table {database}.{name}: {err}") from err
+    except botocore.exceptions.BotoCoreError as err:
+        raise CatalogUnreachable(f"Glue table {database}.{name}: {err}") from err

@@ -15,6 +15,9 @@ Which files belong to the table, the way Athena decides it:
 * **registered partitions**: a file belongs to the partition whose ``Location`` contains it.
   A folder that no partition names is not read (Athena needs ``MSCK REPAIR TABLE`` or a crawler).
 * **unpartitioned**: every file under the location.
+
+A file is any object but hidden ones (``_``/``.`` prefixes) and folder markers, whatever its name:
+Athena's own CTAS and UNLOAD files have no extension.
 """
 
 from __future__ import annotations
@@ -312,8 +315,8 @@ def table_files(
     kept = []
     for path, size in listing:
         name = path.rsplit("/", 1)[-1]
-        if name.startswith(("_", ".")) or not name.endswith(".parquet"):
-            continue
+        if name.startswith(("_", ".")) or name.endswith("$folder$"):
+            continue  # hidden files, and folder markers: Athena skips them; it reads the rest
         values = table.partition_of(path)
         if values is not None:
             kept.append((path, values, size))

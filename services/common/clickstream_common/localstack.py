@@ -1,7 +1,8 @@
 """Where the local stack is and whether it answers: one definition for tests, benches and tools.
 
-Local tools reach LocalStack through the standard ``AWS_ENDPOINT_URL`` (the Makefile sets it);
-nothing here is used by the pipeline code itself, which only sees boto3's normal config chain.
+Which stack that is comes from :mod:`clickstream_common.target` (``AWS_ENDPOINT_URL``, else the
+endpoint the Terraform outputs name); nothing here is used by the pipeline code itself, which
+only sees boto3's normal config chain.
 The health check (``health``/``not_ready``) is the only one in the project: scripts/stack.py
 imports it (standard library only at import time, so it runs before any virtualenv exists) and
 scripts/tf.sh runs ``python -m clickstream_common.localstack URL``.
@@ -32,8 +33,16 @@ READY_STATES = ("running", "available")
 
 
 def endpoint() -> str:
-    """The LocalStack gateway URL (``AWS_ENDPOINT_URL``, else the default port)."""
-    return os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    """The LocalStack gateway URL: ``AWS_ENDPOINT_URL``, else the stack the Terraform outputs
+    name (:mod:`clickstream_common.target`), else the default port."""
+    from clickstream_common import (
+        target,
+    )  # here, not on top: scripts/stack.py loads this file alone
+
+    try:
+        return target.load().endpoint or DEFAULT_ENDPOINT
+    except target.TargetError:  # unreadable outputs: the tool that needs them says so
+        return os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
 
 
 def health(url: str | None = None, timeout: float = 3.0) -> dict[str, Any] | None:

@@ -2,13 +2,15 @@
 
 `make up` / `make deploy` write ``terraform output -json`` to ``.local/outputs.json``; every tool
 (generator, query runner, replay, tests) reads names from there instead of keeping copies.
-``CLICKSTREAM_OUTPUTS`` points elsewhere (e.g. a file written from a real AWS deployment).
+``CLICKSTREAM_OUTPUTS`` points elsewhere (e.g. a file written from a real AWS deployment). Which
+stack the tools then talk to is resolved from the same file (:mod:`clickstream_common.target`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -19,9 +21,10 @@ class OutputsNotFoundError(RuntimeError):
     """Raised when no Terraform outputs exist yet (the stack was never deployed)."""
 
 
-def outputs_path() -> Path:
-    """Where the outputs file is expected."""
-    return Path(os.environ.get("CLICKSTREAM_OUTPUTS", DEFAULT_OUTPUTS_PATH))
+def outputs_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the outputs file is expected: ``CLICKSTREAM_OUTPUTS``, else ``.local/outputs.json``."""
+    env = os.environ if env is None else env
+    return Path(env.get("CLICKSTREAM_OUTPUTS") or DEFAULT_OUTPUTS_PATH)
 
 
 def load_outputs(path: Path | None = None) -> dict[str, object]:

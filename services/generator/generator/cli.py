@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from clickstream_common.target import TargetError
 from generator.batching import MAX_RECORDS_PER_CALL, Limits
 from generator.manifest import write_manifest
 from generator.pipeline import GenConfig, RunResult, describe_window, generate_records, run
@@ -64,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="clickstream-generate",
         description="Generate realistic e-commerce clickstream sessions and send them to "
         "Kinesis Firehose (default) or write them as NDJSON.",
-        epilog="AWS settings come from the usual chain (AWS_ENDPOINT_URL, AWS_PROFILE, "
+        epilog="Where it sends: the stack of the Terraform outputs (CLICKSTREAM_OUTPUTS, else "
+        ".local/outputs.json; a local deployment's outputs name its LocalStack), unless "
+        "AWS_ENDPOINT_URL says otherwise; then the usual AWS chain (AWS_PROFILE, "
         "AWS_REGION/AWS_DEFAULT_REGION, ~/.aws), exactly like the AWS CLI.",
     )
     dest = p.add_argument_group("destination")
@@ -152,17 +155,13 @@ def make_sink(args: argparse.Namespace) -> Sink:
     """NDJSON file/stdout with --output, otherwise Firehose (name from flag or outputs)."""
     if args.output:
         return FileSink(args.output)
-    default_region = None
-    stream = args.stream_name
-    if not stream:
-        from clickstream_common import outputs
+    from clickstream_common import outputs, target
 
-        stream = outputs.output("firehose_name")
-        default_region = outputs.load_outputs().get("aws_region")
-    client = make_firehose_client(
-        max_pool_connections=args.concurrency + 2,
-        default_region=str(default_region) if default_region else None,
-    )
+    stream = args.stream_name or outputs.output("firehose_name")
+    # The stack of the outputs (endpoint, region, local keys), unless the environment says
+    # otherwise; one line and no run when it does not answer.
+    target.configure("clickstream-generate", names_from_outputs=not args.stream_name)
+    client = make_firehose_client(max_pool_connections=args.concurrency + 2)
     return FirehoseSink(
         client,
         stream,
@@ -234,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         sink = make_sink(args)
+    except TargetError as exc:  # the stack does not answer
+        print(f"clickstream-generate: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # missing outputs, bad profile, unwritable file: a config problem
         print(f"clickstream-generate: error: {exc}", file=sys.stderr)
         return 2

@@ -151,22 +151,22 @@ def error_code(exc: Exception) -> str:
 
 
 def make_firehose_client(
-    *, max_pool_connections: int = 10, region: str | None = None, default_region: str | None = None
+    *, max_pool_connections: int = 10, region: str | None = None
 ) -> FirehoseClient:
     """A Firehose client from boto3's normal configuration chain, like the AWS CLI.
 
     Endpoint: ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_FIREHOSE``, or the profile's
     ``endpoint_url``) is honoured by botocore itself; credentials and profile (``AWS_PROFILE``)
     by the session. Region: ``region``, else ``AWS_REGION`` (the AWS CLI v2 and SDKs use it;
-    boto3 alone only reads ``AWS_DEFAULT_REGION``), else the session's region (env/profile),
-    else ``default_region`` (the deployment's region from the Terraform outputs). Parameter validation is off
+    boto3 alone only reads ``AWS_DEFAULT_REGION``), else the session's region (env/profile; the
+    CLI first sets the deployment's, :mod:`clickstream_common.target`). Parameter validation is off
     because we build every request ourselves and validating 500 entries per call is measurable.
     """
     import boto3
     from botocore.config import Config
 
     session = boto3.Session()
-    region = region or os.environ.get("AWS_REGION") or session.region_name or default_region
+    region = region or os.environ.get("AWS_REGION") or session.region_name
     cfg = Config(
         max_pool_connections=max_pool_connections,
         retries={"mode": "standard", "max_attempts": 3},

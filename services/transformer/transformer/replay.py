@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from clickstream_common.compaction import day_of_prefix_key
 from clickstream_common.process import exit_now
 from clickstream_common.schema import RAW_PREFIX
 from transformer import spool
@@ -71,6 +72,8 @@ class Summary:
         self.written = 0
         self.reasons: Counter[str] = Counter()
         self.unreconciled: list[str] = []
+        #: Compacted days holding new rows of a replayed source until their next compaction.
+        self.recompact_days: set[str] = set()
 
     def add(self, stats: Stats) -> None:
         self.objects += 1
@@ -79,6 +82,10 @@ class Summary:
         self.reasons.update(stats.quarantined_by_reason)
         if not stats.reconciled:
             self.unreconciled.append(stats.source.uri)
+        for key in stats.recompact_keys:
+            day = day_of_prefix_key(key)
+            if day is not None:
+                self.recompact_days.add(day.isoformat())
 
     @property
     def ok(self) -> bool:
@@ -98,6 +105,13 @@ class Summary:
             f"reconciliation:      in - written - quarantined = {balance} "
             + ("(OK)" if balance == 0 and not self.unreconciled else "(MISMATCH)")
         )
+        if self.recompact_days:
+            days = sorted(self.recompact_days)
+            lines.append(
+                f"compacted days with changed rows: {', '.join(days)}: until they are compacted "
+                "again (the next scheduled run, or now: make compact DAY=...) queries see the old "
+                "and the new rows"
+            )
         lines += [f"FAILED: {f}" for f in self.failed]
         return "\n".join(lines)
 
@@ -138,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from clickstream_common.outputs import OutputsNotFoundError
+    from clickstream_common.target import TargetError
 
     try:
         return _replay(args)
     except UsageError as exc:
         print(f"clickstream-replay: error: {exc}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError, OutputsNotFoundError, OSError) as exc:
+    except (BotoCoreError, ClientError, OutputsNotFoundError, TargetError, OSError) as exc:
         print(f"clickstream-replay: error: {_one_line(exc)}", file=sys.stderr)
         return 1
 
@@ -186,6 +201,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     import boto3
 
+    from clickstream_common import target
     from clickstream_common.outputs import output
 
     if args.since or args.until:
@@ -198,14 +214,20 @@ def _replay(args: argparse.Namespace) -> int:
             raise UsageError("give --prefix or --since/--until, not both")
     else:
         prefixes = [args.prefix if args.prefix is not None else RAW_PREFIX]
-    client = boto3.client("s3")
     bucket = args.bucket or output("raw_bucket")
+    dest = None if args.dry_run else args.dest_bucket or output("transformed_bucket")
+    # The stack of the outputs, unless AWS_ENDPOINT_URL says otherwise; one line when it is down.
+    target.configure(
+        "clickstream-replay",
+        names_from_outputs=not args.bucket or not (args.dry_run or args.dest_bucket),
+    )
+    client = boto3.client("s3")
     sink: Sink
-    if args.dry_run:
+    if dest is None:
         sink = DiscardSink()
     else:
         spool.sweep()  # what killed replays (or Lambda runtimes) left in the temp directory
-        sink = S3Sink(client, args.dest_bucket or output("transformed_bucket"), spool.process_dir())
+        sink = S3Sink(client, dest, spool.process_dir())
 
     keys = [key for prefix in prefixes for key in list_keys(client, bucket, prefix)]
     if not keys:

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clickstream_emulator.athena import engine
+from clickstream_emulator.athena.ports import Context
+from clickstream_emulator.athena.relations import Execution
+from clickstream_emulator.athena.results import CSV, DATA, SYSTEM, TXT, Outcome, QueryFailed
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "QUEUED",
@@ -50,18 +53,47 @@ class QueryExecution:
     cutoff_bytes: int | None
     account_id: str
     region: str
+    enforced: bool = False
     state: str = QUEUED
     reason: str | None = None
-    error: engine.QueryFailed | None = None
+    error: QueryFailed | None = None
     submitted: float = field(default_factory=time.time)
     completed: float | None = None
-    outcome: engine.Outcome | None = None
-    handle: engine.Execution = field(default_factory=engine.Execution)
+    outcome: Outcome | None = None
+    handle: Execution = field(default_factory=Execution)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def context(self) -> Context:
+        return Context(
+            self.id,
+            self.database,
+            self.output_location,
+            workgroup=self.workgroup,
+            enforced=self.enforced,
+            cutoff_bytes=self.cutoff_bytes,
+        )
 
     @property
     def result_key(self) -> str:
-        return f"{self.output_location}{self.id}.csv"
+        """Athena's result file: ``<id>.csv`` (query), ``<id>.txt`` (utility, DDL), or ``<id>``
+        (CTAS under ``tables/``, INSERT, UNLOAD: the data is elsewhere, listed by the manifest)."""
+        outcome = self.outcome
+        layout = outcome.layout if outcome else CSV
+        folder = outcome.output_folder if outcome else ""
+        base = f"{self.output_location}{folder}{self.id}"
+        return {CSV: f"{base}.csv", TXT: f"{base}.txt"}.get(layout, base)
+
+    @property
+    def metadata_key(self) -> str:
+        return f"{self.result_key}.metadata"
+
+    @property
+    def manifest_key(self) -> str | None:
+        """``<id>-manifest.csv`` beside the result, for statements that write data files."""
+        outcome = self.outcome
+        if outcome is None or outcome.layout != DATA:
+            return None
+        return f"{self.result_key}-manifest.csv"
 
     def describe(self) -> dict[str, Any]:
         """The ``QueryExecution`` structure of the API."""
@@ -94,6 +126,8 @@ class QueryExecution:
             "ServiceProcessingTimeInMillis": 0,
             "ResultReuseInformation": {"ReusedPreviousResult": False},
         }
+        if self.manifest_key and self.state == SUCCEEDED:
+            statistics["DataManifestLocation"] = self.manifest_key
         described = {
             "QueryExecutionId": self.id,
             "Query": self.query,
@@ -122,7 +156,7 @@ class Executions:
     def start(
         self,
         execution: QueryExecution,
-        catalog: engine.Catalog,
+        catalog: Any,
         write_results: Callable[[QueryExecution], None],
     ) -> None:
         with self._lock:
@@ -154,7 +188,7 @@ class Executions:
     def _run(
         self,
         execution: QueryExecution,
-        catalog: engine.Catalog,
+        catalog: Any,
         write_results: Callable[[QueryExecution], None],
     ) -> None:
         with execution.lock:
@@ -162,24 +196,20 @@ class Executions:
                 return
             execution.state = RUNNING
         try:
-            outcome = engine.run(
-                execution.query,
-                execution.database,
-                catalog,
-                execution.handle,
-                execution.cutoff_bytes,
-            )
+            outcome = engine.run(execution.query, execution.context(), catalog, execution.handle)
             execution.outcome = outcome
             write_results(execution)
-        except engine.QueryFailed as failure:
+        except QueryFailed as failure:
             with execution.lock:
+                execution.outcome = None
                 execution.error = failure
                 self._finish(execution, failure.state, failure.reason)
             return
         except Exception as err:  # an engine bug must end the query, not hang it RUNNING
             with execution.lock:
-                execution.error = engine.QueryFailed(
-                    f"GENERIC_INTERNAL_ERROR: {type(err).__name__}: {err}", engine.SYSTEM, 1012
+                execution.outcome = None
+                execution.error = QueryFailed(
+                    f"GENERIC_INTERNAL_ERROR: {type(err).__name__}: {err}", SYSTEM, 1012
                 )
                 self._finish(execution, FAILED, execution.error.reason)
             return

@@ -128,6 +128,53 @@ class AthenaProvider(ServiceLifecycleHook):
             found.append(self._named_query_shape(query))
         return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
 
+    # ------------------------------------------------------------------ metadata (from Glue)
+    @staticmethod
+    def _metadata(context: RequestContext, operation: str, request: dict[str, Any]) -> dict:
+        from clickstream_emulator.athena import metadata_api
+        from clickstream_emulator.athena.localstack_catalog import LocalStackCatalog
+
+        handler = getattr(metadata_api, operation)
+        try:
+            return handler(LocalStackCatalog(context.account_id, context.region), request)
+        except metadata_api.MetadataError as err:
+            raise CommonServiceException(err.code, err.message) from err
+
+    @handler("ListDataCatalogs", expand=False)
+    def list_data_catalogs(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        """``AwsDataCatalog`` first, as on Athena, then the catalogs created with the API."""
+        from localstack.services.moto import call_moto
+
+        from clickstream_emulator.athena import metadata_api
+
+        created = call_moto(context).get("DataCatalogsSummary") or []
+        others = [c for c in created if not metadata_api.is_glue_catalog(c.get("CatalogName"))]
+        return {"DataCatalogsSummary": [metadata_api.catalog_summary(), *others]}
+
+    @handler("GetDataCatalog", expand=False)
+    def get_data_catalog(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        from clickstream_emulator.athena import metadata_api
+
+        if not metadata_api.is_glue_catalog(request["Name"]):
+            raise NotImplementedError  # a catalog created with CreateDataCatalog: moto's
+        return {"DataCatalog": metadata_api.data_catalog(context.account_id)}
+
+    @handler("ListDatabases", expand=False)
+    def list_databases(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        return self._metadata(context, "list_databases", request)
+
+    @handler("GetDatabase", expand=False)
+    def get_database(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        return self._metadata(context, "get_database", request)
+
+    @handler("ListTableMetadata", expand=False)
+    def list_table_metadata(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        return self._metadata(context, "list_table_metadata", request)
+
+    @handler("GetTableMetadata", expand=False)
+    def get_table_metadata(self, context: RequestContext, request: dict[str, Any]) -> dict:
+        return self._metadata(context, "get_table_metadata", request)
+
     # ------------------------------------------------------------------ execution
     @handler("StartQueryExecution", expand=False)
     def start_query_execution(self, context: RequestContext, request: dict[str, Any]) -> dict:
@@ -159,6 +206,7 @@ class AthenaProvider(ServiceLifecycleHook):
             cutoff_bytes=int(cutoff) if cutoff else None,
             account_id=context.account_id,
             region=context.region,
+            enforced=enforce,
         )
         catalog = LocalStackCatalog(context.account_id, context.region)
         self.executions.start(execution, catalog, catalog.write_results)
@@ -212,8 +260,8 @@ class AthenaProvider(ServiceLifecycleHook):
 
     @handler("GetQueryResults", expand=False)
     def get_query_results(self, context: RequestContext, request: dict[str, Any]) -> dict:
-        from clickstream_emulator.athena import engine
         from clickstream_emulator.athena.executions import FINAL_STATES, SUCCEEDED
+        from clickstream_emulator.athena.results import result_rows
 
         execution = self._execution(context, request["QueryExecutionId"])
         if execution.state not in FINAL_STATES:
@@ -229,10 +277,10 @@ class AthenaProvider(ServiceLifecycleHook):
                 f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
                 f"constraint: Member must have value less than or equal to {MAX_RESULTS}"
             )
-        rows = engine.result_rows(execution.outcome)
+        rows = result_rows(execution.outcome)
         start = _offset(request.get("NextToken"))
         answer: dict[str, Any] = {
-            "UpdateCount": 0,
+            "UpdateCount": execution.outcome.update_count,
             "ResultSet": {
                 "Rows": rows[start : start + size],
                 "ResultSetMetadata": {"ColumnInfo": execution.outcome.columns},

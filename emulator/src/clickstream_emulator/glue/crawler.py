@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from clickstream_emulator.glue import catalog
 from clickstream_emulator.glue.crawl import (
     MISMATCH,
     TAIL_SIZE,
@@ -191,14 +192,15 @@ def _read_range(s3: Any, bucket: str, key: str, byte_range: str) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key, Range=byte_range)["Body"].read()
 
 
-def _apply(backend: Any, database: str, plan: CrawlPlan, run: CrawlRun) -> None:
-    """Write one target's plan into moto's catalog."""
+def _apply(backend: Any, glue: Any, database: str, plan: CrawlPlan, run: CrawlRun) -> None:
+    """Write one target's plan to the catalog through :mod:`clickstream_emulator.glue.catalog`
+    (the Glue API, the same writes as the local Athena's); ``backend`` is only read."""
     name = plan.table_name
     if plan.create_table is not None:
-        backend.create_table(database, name, plan.create_table)
+        catalog.create_table(glue, database, plan.create_table)
         run.tables_created += 1
     elif plan.update_table is not None:
-        backend.update_table(database, name, plan.update_table)
+        catalog.update_table(glue, database, plan.update_table)
         run.tables_updated += 1
     if (
         plan.create_table is None
@@ -206,12 +208,10 @@ def _apply(backend: Any, database: str, plan: CrawlPlan, run: CrawlRun) -> None:
         and not _has_table(backend, database, name)
     ):
         return
-    for partition in plan.create_partitions:
-        backend.create_partition(database, name, partition)
+    catalog.create_partitions(glue, database, name, plan.create_partitions)
     for partition in plan.update_partitions:
-        backend.update_partition(database, name, partition, partition["Values"])
-    for values in plan.delete_partitions:
-        backend.delete_partition(database, name, values)
+        catalog.update_partition(glue, database, name, partition)
+    catalog.delete_partitions(glue, database, name, plan.delete_partitions)
 
 
 def _has_table(backend: Any, database: str, name: str) -> bool:
@@ -228,7 +228,7 @@ def _existing(
     return table.as_dict(), [list(p.values) for p in table.partitions.values()]
 
 
-def crawl(backend: Any, s3: Any, logs: Any, name: str, run: CrawlRun) -> None:
+def crawl(backend: Any, s3: Any, logs: Any, glue: Any, name: str, run: CrawlRun) -> None:
     """Run one crawl to its end; never raises (the outcome is in ``run``)."""
     lines: list[str] = [f"BENCHMARK : Running Start Crawl for Crawler {name}"]
     try:
@@ -258,7 +258,7 @@ def crawl(backend: Any, s3: Any, logs: Any, name: str, run: CrawlRun) -> None:
                 crawler_name=name,
                 database=database,
             )
-            _apply(backend, database, plan, run)
+            _apply(backend, glue, database, plan, run)
             lines += [f"INFO : {m}" for m in plan.messages]
             lines += [f"ERROR : {m}" for m in plan.mismatches]
             mismatches += plan.mismatches

@@ -54,7 +54,7 @@ class GlueProvider(ServiceLifecycleHook):
         clients = connect_to(aws_access_key_id=context.account_id, region_name=context.region)
         threading.Thread(
             target=crawl,
-            args=(backend, clients.s3, clients.logs, name, run),
+            args=(backend, clients.s3, clients.logs, clients.glue, name, run),
             name=f"glue-crawl-{name}",
             daemon=True,
         ).start()

@@ -1,23 +1,17 @@
-"""The local Athena's engine (clickstream_emulator.athena.engine) on real Parquet and real DuckDB.
-
-The Glue catalog is a dict here (the engine takes it as a parameter); the LocalStack wiring is
-covered by tests/e2e/test_athena_api.py.
-"""
+"""The local Athena's engine (clickstream_emulator.athena.engine) on real Parquet and real DuckDB:
+queries, result shapes, failures, executions. The Glue catalog is in memory (memory_catalog.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pyarrow.fs as pafs
 import pytest
 
-from athena_local.catalog import ArrowSource
 from athena_local.glue_table import CatalogTable
-from clickstream_emulator.athena import engine
+from clickstream_emulator.athena import engine, results
 from clickstream_emulator.athena.executions import (
     CANCELLED,
     FAILED,
@@ -25,51 +19,13 @@ from clickstream_emulator.athena.executions import (
     Executions,
     QueryExecution,
 )
+from tests.queries.test_glue_table import glue_table, projection
 
-from .conftest import event
-from .test_glue_table import glue_table, projection
-
-
-class DictCatalog:
-    """Glue tables from dicts, Parquet from a local directory through the Arrow route."""
-
-    def __init__(self, root: Path, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
-        self.root = root
-        self.tables = tables
-        self.partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
-
-    def get_table(self, database: str, name: str) -> Mapping[str, Any] | None:
-        return self.tables.get((database, name))
-
-    def get_partitions(self, database: str, name: str) -> list[Mapping[str, Any]]:
-        return self.partitions.get((database, name), [])
-
-    def list_paths(self, location: str) -> list[str]:
-        return [str(p) for p in self.root.rglob("*.parquet")]
-
-    def create_partitions(self, database: str, name: str, partitions: list[dict[str, Any]]) -> None:
-        self.partitions.setdefault((database, name), []).extend(partitions)
-
-    def readable(self, table: CatalogTable) -> tuple[ArrowSource, CatalogTable]:
-        return ArrowSource.local(self.root), table
+from .conftest import run
+from .memory_catalog import MemoryCatalog
 
 
-@pytest.fixture
-def cat(parquet_dir: Any) -> DictCatalog:
-    rows = [
-        event("2024-12-25T10:00:00Z", user_id="a", price=1.5, quantity=2),
-        event("2024-12-25T11:00:00Z", user_id="b", event_type="search"),
-        event("2024-12-26T10:00:00Z", user_id="a"),
-    ]
-    root = parquet_dir(rows)
-    return DictCatalog(root, {("db", "events"): glue_table(str(root.resolve()), **projection())})
-
-
-def run(cat: DictCatalog, sql: str, cutoff: int | None = None) -> engine.Outcome:
-    return engine.run(sql, "db", cat, engine.Execution(), cutoff)
-
-
-def test_a_query_answers_with_athena_types_and_strings(cat: DictCatalog) -> None:
+def test_a_query_answers_with_athena_types_and_strings(cat: MemoryCatalog) -> None:
     outcome = run(
         cat,
         "SELECT user_id, count(*) AS n, sum(price) AS p, max(event_timestamp) AS t "
@@ -86,24 +42,24 @@ def test_a_query_answers_with_athena_types_and_strings(cat: DictCatalog) -> None
         ["b", "1", None, "2024-12-25 11:00:00.000"],
     ]
     assert outcome.data_scanned > 0
-    rows = engine.result_rows(outcome)
+    rows = results.result_rows(outcome)
     assert rows[0] == {"Data": [{"VarCharValue": n} for n in ("user_id", "n", "p", "t")]}
     assert rows[2]["Data"][2] == {}  # NULL has no VarCharValue
 
 
 def test_csv_is_quoted_like_athena_writes_it() -> None:
     columns = [{"Name": "a"}, {"Name": "b"}]
-    assert engine.csv_text(columns, [['x"y', None]]) == '"a","b"\n"x""y",\n'
+    assert results.csv_text(columns, [['x"y', None]]) == '"a","b"\n"x""y",\n'
 
 
-def test_syntax_error_names_line_and_column(cat: DictCatalog) -> None:
+def test_syntax_error_names_line_and_column(cat: MemoryCatalog) -> None:
     with pytest.raises(engine.QueryFailed) as failure:
         run(cat, "SELECT user_id\nFROM events WHERE GROUP BY user_id")
     assert failure.value.reason.startswith("SYNTAX_ERROR: line 2:")
     assert failure.value.state == "FAILED"
 
 
-def test_unknown_table_and_column_fail_as_athena_words_them(cat: DictCatalog) -> None:
+def test_unknown_table_and_column_fail_as_athena_words_them(cat: MemoryCatalog) -> None:
     with pytest.raises(
         engine.QueryFailed,
         match=r"^TABLE_NOT_FOUND: line 1:15: Table "
@@ -114,7 +70,7 @@ def test_unknown_table_and_column_fail_as_athena_words_them(cat: DictCatalog) ->
         run(cat, "SELECT colour FROM events")
 
 
-def test_the_cutoff_cancels_the_query_with_athenas_reason(cat: DictCatalog) -> None:
+def test_the_cutoff_cancels_the_query_with_athenas_reason(cat: MemoryCatalog) -> None:
     with pytest.raises(engine.QueryFailed) as failure:
         run(cat, "SELECT * FROM events", cutoff=10)
     assert failure.value.reason == "Bytes scanned limit was exceeded"
@@ -122,20 +78,36 @@ def test_the_cutoff_cancels_the_query_with_athenas_reason(cat: DictCatalog) -> N
     assert run(cat, "SELECT count(*) AS n FROM events", cutoff=10).rows == [["3"]]
 
 
-def test_statements_that_are_not_emulated_are_named(cat: DictCatalog) -> None:
-    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: CREATE TABLE AS SELECT"):
-        run(cat, "CREATE TABLE t2 AS SELECT * FROM events")
-    with pytest.raises(engine.QueryFailed, match="NOT_SUPPORTED: statement INSERT"):
-        run(cat, "INSERT INTO events SELECT * FROM events")
+def test_statements_that_are_not_emulated_name_themselves(cat: MemoryCatalog) -> None:
+    cases = {
+        "EXPLAIN SELECT 1": "NOT_SUPPORTED: statement EXPLAIN",
+        "CREATE TABLE t2 WITH (format = 'ORC') AS SELECT 1 AS a": "NOT_SUPPORTED: CTAS format 'ORC'",
+        "CREATE TABLE t2 WITH (table_type = 'ICEBERG') AS SELECT 1 AS a": (
+            "NOT_SUPPORTED: CTAS table_type 'ICEBERG'"
+        ),
+        "UNLOAD (SELECT 1 AS a) TO 's3://b/u/' WITH (format = 'JSON')": (
+            "NOT_SUPPORTED: UNLOAD format 'JSON'"
+        ),
+        "CREATE EXTERNAL TABLE t3 (a int) STORED AS PARQUET LOCATION 's3://b/t3/'": (
+            "NOT_SUPPORTED: CREATE [EXTERNAL] TABLE with a column list"
+        ),
+        "SHOW FUNCTIONS": "NOT_SUPPORTED: SHOW FUNCTIONS",
+        "DESCRIBE FORMATTED events": "NOT_SUPPORTED: DESCRIBE FORMATTED",
+        "ALTER TABLE events RENAME TO e2": "NOT_SUPPORTED: ALTER TABLE RENAME TO",
+    }
+    for sql, expected in cases.items():
+        with pytest.raises(engine.QueryFailed) as failure:
+            run(cat, sql)
+        assert failure.value.reason.startswith(expected), (sql, failure.value.reason)
 
 
-def test_show_partitions_lists_the_registered_ones_only(cat: DictCatalog) -> None:
+def test_show_partitions_lists_the_registered_ones_only(cat: MemoryCatalog) -> None:
     outcome = run(cat, "SHOW PARTITIONS events")
     assert outcome.rows == []  # projection: nothing registered, as Athena answers
-    assert engine.result_rows(outcome) == []
+    assert results.result_rows(outcome) == []
 
 
-def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> None:
+def test_executions_move_through_the_states_and_stop_works(cat: MemoryCatalog) -> None:
     executions = Executions()
     written: list[str] = []
 
@@ -171,7 +143,8 @@ def test_executions_move_through_the_states_and_stop_works(cat: DictCatalog) -> 
     assert (ok.state, bad.state, blocked.state) == (SUCCEEDED, FAILED, CANCELLED)
     assert written == [ok.id]
     assert ok.describe()["Statistics"]["DataScannedInBytes"] == 0  # COUNT(*) reads no column
-    assert bad.describe()["Status"]["AthenaError"]["ErrorCategory"] == engine.USER
+    assert bad.describe()["Status"]["AthenaError"]["ErrorCategory"] == results.USER
+    assert ok.describe()["ResultConfiguration"]["OutputLocation"] == f"s3://r/{ok.id}.csv"
     assert blocked.describe()["Status"]["StateChangeReason"] == "Query was cancelled by the user"
 
 
@@ -204,10 +177,9 @@ def test_the_s3_mirror_follows_new_changed_and_deleted_objects(tmp_path: Path) -
 
 
 def test_msck_repair_registers_the_hive_folders_and_show_partitions_lists_them(
-    cat: DictCatalog,
+    cat: MemoryCatalog,
 ) -> None:
-    root = str(cat.root.resolve())
-    cat.tables[("db", "crawled")] = glue_table(root) | {"Name": "crawled"}  # no projection
+    cat.create_table("db", glue_table("s3://b/events/") | {"Name": "crawled"})  # no projection
     assert run(cat, "SELECT count(*) AS n FROM crawled").rows == [["0"]]  # nothing registered
     repaired = run(cat, "MSCK REPAIR TABLE crawled")
     assert [r[0] for r in repaired.rows] == [
