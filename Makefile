@@ -184,7 +184,7 @@ endif
 	rm -f .local/terraform/applied-*-$(LOCALSTACK_PORT).stamp
 
 .PHONY: build
-build: venv build/lambda/.built ## Build the Lambda deployment zip (build/lambda/transformer.zip) if its sources changed
+build: venv build/lambda/.built build/lambda/.built-compactor ## Build the Lambda zips (build/lambda/transformer.zip, compactor.zip) if their sources changed
 
 # The zip is reproducible and rewritten only when its bytes change: an edit that changes nothing
 # in it (or an edit undone) leaves it, and so the deployment, alone.
@@ -193,6 +193,14 @@ build/lambda/.built: $(LAMBDA_SOURCES) requirements/lambda.txt scripts/build_lam
 	@touch $@
 
 $(LAMBDA_ZIP): build/lambda/.built
+
+# The compactor's zip (services/compactor + the transformer's and common's code, pyarrow, DuckDB).
+COMPACTOR_ZIP := build/lambda/compactor.zip
+build/lambda/.built-compactor: $(filter services/compactor/% $(LAMBDA_SOURCES),$(SERVICE_SOURCES)) requirements/compactor.txt scripts/build_lambda.py
+	$(PY) scripts/build_lambda.py --function compactor
+	@touch $@
+
+$(COMPACTOR_ZIP): build/lambda/.built-compactor
 
 .PHONY: deploy
 deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV).tfvars; ENV=dev: the AWS config)
@@ -204,7 +212,7 @@ deploy: venv build ## Apply the Terraform to LocalStack with tflocal (envs/$(ENV
 .PHONY: deploy-if-changed
 deploy-if-changed: $(TF_STAMP)
 
-$(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
+$(TF_STAMP): $(TF_INPUTS) $(LAMBDA_ZIP) $(COMPACTOR_ZIP) $(if $(wildcard .local/outputs.json),,FORCE)
 	$(TF) apply-local
 	@mkdir -p $(dir $@) && touch $@
 
@@ -265,6 +273,10 @@ shell: venv ## Interactive SQL prompt with <database>.events defined (Athena dia
 report: venv ## Render the five query results as an HTML report (build/report/index.html)
 	$(VENV)/bin/clickstream-query --all --report build/report/index.html
 
+.PHONY: compact
+compact: venv ## Run the deployed compactor now: make compact [DAY=YYYY-MM-DD] (no DAY: yesterday + the sweep)
+	$(VENV)/bin/clickstream-compact $(if $(DAY),--day $(DAY))
+
 .PHONY: replay
 replay: venv ## Re-process raw objects: make replay ARGS="--prefix raw/2024/12/25/"
 	$(VENV)/bin/clickstream-replay $(ARGS)
@@ -279,11 +291,12 @@ lint: venv ## ruff check + format check, mypy (strict for services/), terraform 
 	$(PY) scripts/tf_docs.py --check
 
 .PHONY: fmt
-fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's tables
+fmt: venv ## Format Python (ruff) and Terraform, regenerate infra/README.md's and docs/athena-local.md's tables
 	$(RUFF) format .
 	$(RUFF) check --fix .
 	terraform fmt -recursive infra
 	$(PY) scripts/tf_docs.py
+	$(PY) -m athena_local.trino_functions
 
 .PHONY: unit
 unit: venv ## Fast tests: unit + infra checks (no LocalStack needed)

@@ -1,23 +1,33 @@
-"""Benchmark: the transformer core vs a naive baseline, measured in the same run.
+"""Benchmark: the transformer core vs DuckDB ``COPY`` and a naive Lambda, measured in the same run.
 
-``python -m bench.bench_transformer [--sizes 10,100,500] [--quick] [--repeat N]``
+``python -m bench.bench_transformer [--quick] [--repeat N] [--sdk-sizes 200,500] [--sizes 10,100,500]``
 
-Generates NDJSON of realistic ~600-byte events (self-contained generator below, deterministic,
-cached under ``build/bench/transformer/``) at each size, plus a GZIP copy and a copy with 1%
-malformed records (truncated lines, garbage, wrong types, missing fields, unknown event types,
-non-UTF-8 bytes). Every case runs in its own subprocess, so the reported peak RSS belongs to
-that case alone:
+Two kinds of input, cached under ``build/bench/transformer/``:
 
-* **core**: ``transformer.pipeline.process_object`` (what the Lambda runs) from a file stream to
-  a local directory: decompress, parse, validate, dedup, partition, Parquet (zstd) + quarantine.
-* **naive**: the tutorial Lambda: ``json.loads`` per line, keep the schema fields,
-  ``datetime.fromisoformat``, ``pa.Table.from_pylist`` -> ``pq.write_table`` (zstd); bad lines
-  are skipped (it has no quarantine, so it does less work than the core).
+* **sdk**: the generator's own NDJSON (``clickstream-generate --output``, ~860-byte events
+  carrying ``user_agent``, ``ip_address``, ``headers`` and the other fields real SDKs send and the
+  pipeline drops), plain and GZIP.
+* **synthetic**: this file's own ~600-byte events (few dropped bytes), plain, GZIP, and with 1 %
+  malformed records (truncated lines, garbage, wrong types, missing fields, unknown event types,
+  non-UTF-8 bytes).
 
-MB/s is over the *decompressed* JSON bytes. ``rss/input`` is peak RSS over the decompressed
-input size; ``rss-base`` subtracts the RSS the process had after imports (interpreter + Arrow),
-which dominates the small cases. Best of ``--repeat`` runs (the machine is shared; best-of is
-the least noisy estimate of what the code can do). Results are also written as JSON.
+Engines, each run in its own process (so peak RSS is that run's alone), *alternating*
+(core, duckdb, naive, core, duckdb, ...) so a change in the shared machine's load hits them alike:
+
+* **core**: ``transformer.pipeline.process_object`` (what the Lambda runs) from a file stream to a
+  local directory: decompress, parse, validate, dedup, partition, Parquet (zstd) + quarantine.
+* **duckdb**: ``COPY (SELECT <the contract's typed columns>, year, month, day FROM read_json(...,
+  columns=...)) TO ... (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))`` on
+  all cores: the same output layout without quarantine, dedup or validation rules (on malformed
+  input it needs ``ignore_errors=true`` and then drops bad records silently).
+* **naive**: the tutorial Lambda: ``json.loads`` per line -> ``Table.from_pylist`` ->
+  ``write_table``; bad lines are skipped.
+
+MB/s is over the *decompressed* JSON bytes; best and median of ``--repeat`` runs. ``rss/input``
+is the core's peak RSS over the decompressed input size. ``--stages`` (on by default, on the
+first sdk case) adds where the core's CPU goes, stage by stage, measured inside the real
+``process_object``, beside the CPU DuckDB needs for its JSON parse and for its whole ``COPY``.
+Results are also written as JSON.
 """
 
 from __future__ import annotations
@@ -30,7 +40,9 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +53,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORKDIR = REPO_ROOT / "build" / "bench" / "transformer"
 MB = 1_000_000
 MALFORMED_RATE = 0.01
-TARGETS = {"mbps_500": 300.0, "ratio": 9.0, "rss_ratio": 1.5, "malformed_mbps": 150.0}
+#: Bytes per generator event (measured): how many events make a dataset of a given size.
+SDK_EVENT_BYTES = 863
+TARGETS = {
+    "vs_duckdb": 1.2,
+    "mbps_500": 300.0,
+    "ratio": 9.0,
+    "rss_ratio": 1.5,
+    "malformed_mbps": 150.0,
+}
+ENGINES = ("core", "duckdb", "naive")
+
 
 # ----------------------------------------------------------------------------- data generation
 _TYPES = ["page_view"] * 50 + ["product_view"] * 25 + ["search"] * 10 + ["add_to_cart"] * 8
@@ -161,32 +183,49 @@ def generate(path: Path, size_mb: int, malformed: float = 0.0, seed: int = 7) ->
     tmp.replace(path)
 
 
-def dataset(workdir: Path, size_mb: int, variant: str) -> Path:
-    """Cached input file for a case (``plain``, ``gzip`` or ``malformed``)."""
+def generate_sdk(path: Path, size_mb: int, seed: int = 7) -> None:
+    """~``size_mb`` MB of the generator's own NDJSON (two UTC days of sessions)."""
+    count = max(1, size_mb * MB // SDK_EVENT_BYTES)
+    tmp = path.with_suffix(".tmp")
+    cmd = [sys.executable, "-m", "generator.cli", "--output", str(tmp), "--count", str(count)]
+    cmd += ["--seed", str(seed), "--start", "2024-12-24", "--end", "2024-12-26", "-q"]
+    subprocess.run(cmd, cwd=REPO_ROOT, check=True)
+    tmp.replace(path)
+
+
+def _gzip_copy(plain: Path, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+        while chunk := src.read(1 << 24):
+            dst.write(chunk)
+    tmp.replace(path)
+
+
+def dataset(workdir: Path, source: str, size_mb: int, variant: str) -> tuple[Path, int]:
+    """Cached input of a case and its decompressed size in bytes. ``source``: ``sdk`` or
+    ``synthetic``; ``variant``: ``plain``, ``gzip`` or (synthetic only) ``malformed``."""
     workdir.mkdir(parents=True, exist_ok=True)
-    plain = workdir / f"events-{size_mb}mb.ndjson"
+    stem = f"{source}-{size_mb}mb"
     if variant == "malformed":
-        path = workdir / f"events-{size_mb}mb-malformed.ndjson"
+        path = workdir / f"{stem}-malformed.ndjson"
         if not path.exists():
             generate(path, size_mb, MALFORMED_RATE)
-        return path
+        return path, path.stat().st_size
+    plain = workdir / f"{stem}.ndjson"
     if not plain.exists():
-        generate(plain, size_mb)
+        if source == "sdk":
+            generate_sdk(plain, size_mb)
+        else:
+            generate(plain, size_mb)
     if variant == "plain":
-        return plain
-    path = workdir / f"events-{size_mb}mb.ndjson.gz"
+        return plain, plain.stat().st_size
+    path = workdir / f"{stem}.ndjson.gz"
     if not path.exists():
-        with (
-            plain.open("rb") as src,
-            gzip.open(path.with_suffix(".tmp"), "wb", compresslevel=6) as dst,
-        ):
-            while chunk := src.read(1 << 24):
-                dst.write(chunk)
-        path.with_suffix(".tmp").replace(path)
-    return path
+        _gzip_copy(plain, path)
+    return path, plain.stat().st_size
 
 
-# ----------------------------------------------------------------------------- the two engines
+# ----------------------------------------------------------------------------- the engines
 def run_core(path: Path, out: Path) -> dict[str, object]:
     from transformer.config import TransformConfig
     from transformer.model import SourceRef
@@ -202,10 +241,55 @@ def run_core(path: Path, out: Path) -> dict[str, object]:
     return {
         "seconds": seconds,
         "cpu_seconds": _cpu_seconds() - cpu0,
-        "bytes": stats.bytes_decoded,
         "rows": stats.records_written,
         "quarantined": stats.records_quarantined,
         "reconciled": stats.reconciled,
+        "base_rss_mb": base,
+    }
+
+
+def duckdb_copy_sql(path: Path, out: Path, ignore_errors: bool = False) -> str:
+    """The DuckDB baseline: the contract's typed columns, partitioned like the transformer's
+    output (``year``/``month``/``day`` strings of the UTC event day), zstd Parquet."""
+    from clickstream_common.schema import EVENT_TIME_FIELD, FIELDS
+
+    types = {
+        "string": "VARCHAR",
+        "timestamp": "TIMESTAMPTZ",
+        "float64": "DOUBLE",
+        "int32": "INTEGER",
+    }
+    columns = ", ".join(f"'{f.name}': '{types[f.type]}'" for f in FIELDS)
+    names = ", ".join(f.name for f in FIELDS)
+    parts = ", ".join(
+        f"strftime({EVENT_TIME_FIELD}, '%{code}') AS {name}"
+        for code, name in (("Y", "year"), ("m", "month"), ("d", "day"))
+    )
+    lenient = ", ignore_errors=true" if ignore_errors else ""
+    return (
+        f"COPY (SELECT {names}, {parts} FROM read_json('{path}', format='newline_delimited', "
+        f"columns={{{columns}}}{lenient})) TO '{out}' "
+        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))"
+    )
+
+
+def run_duckdb(path: Path, out: Path) -> dict[str, object]:
+    import duckdb
+
+    base = current_rss_mb()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    sql = duckdb_copy_sql(path, out, ignore_errors="malformed" in path.name)
+    cpu0 = _cpu_seconds()
+    started = time.perf_counter()
+    row = con.execute(sql).fetchone()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "cpu_seconds": _cpu_seconds() - cpu0,
+        "rows": row[0] if row else 0,
+        "quarantined": None,
+        "reconciled": None,
         "base_rss_mb": base,
     }
 
@@ -261,6 +345,171 @@ def run_naive(path: Path, out: Path) -> dict[str, object]:
     }
 
 
+def run_core_duckdb_parser(path: Path, out: Path) -> dict[str, object]:
+    """What-if (``--what-if``): the core with DuckDB's JSON reader (yyjson) in place of Arrow's
+    on every block, and *none* of the checks the contract would then need: DuckDB's reader
+    accepts trailing commas and turns ``404`` into the string ``"404"`` and ``true`` into a
+    price of 1.0, where the contract quarantines them. An upper bound of what swapping the
+    parser could buy, not a correct transformer."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    import transformer.block
+    from transformer.parse import READ_SCHEMA
+
+    db = duckdb.connect(config={"threads": 1})
+    local = threading.local()
+    # numbers as JSON text, so a JSON string is not silently cast (Arrow casts the text below)
+    types = {pa.string(): "VARCHAR", pa.float64(): "JSON"}
+    columns = ", ".join(f"'{f.name}': '{types[f.type]}'" for f in READ_SCHEMA)
+
+    def parse(data: bytes | bytearray) -> pa.Table | None:
+        cursor = local.__dict__.setdefault("cursor", db.cursor())
+        fd = os.memfd_create("block")  # DuckDB reads files: an in-memory one
+        try:
+            os.write(fd, data)
+            table = cursor.sql(
+                f"SELECT * FROM read_json('/proc/self/fd/{fd}', format='newline_delimited', "
+                f"records=true, columns={{{columns}}})"
+            ).to_arrow_table()
+        except duckdb.Error:
+            return None
+        finally:
+            os.close(fd)
+        return pa.Table.from_arrays(
+            [pc.cast(table[f.name], f.type) for f in READ_SCHEMA], schema=READ_SCHEMA
+        )
+
+    setattr(transformer.block, "fast_parse", parse)  # noqa: B010 (a bench-only swap)
+    return run_core(path, out)
+
+
+# ----------------------------------------------------------------------------- stage profile
+#: Stage -> (module, attribute) of the function whose CPU time is that stage, in the real code
+#: path. Nested stages are counted once: a stage's time excludes the stages it calls.
+STAGE_HOOKS: dict[str, tuple[str, str]] = {
+    "read + decompress": ("transformer.pipeline", "decoded_chunks"),
+    "blocks (cut at newlines)": ("transformer.pipeline", "iter_blocks"),
+    "UTF-8 check": ("transformer.block", "is_valid_utf8"),
+    "JSON parse (Arrow reader)": ("transformer.block", "fast_parse"),
+    "validate + timestamps": ("transformer.block", "validate"),
+    "newline count": ("transformer.block", "count_newlines"),
+    "split by day": ("transformer.block", "split_by_day"),
+    "id fingerprints": ("transformer.block", "fingerprints"),
+    "dedup (fingerprint set)": ("transformer.pipeline", "DuplicateFilter.duplicates"),
+    "Parquet encode (zstd)": ("pyarrow.parquet", "ParquetWriter.write_table"),
+    "Parquet close (footers)": ("pyarrow.parquet", "ParquetWriter.close"),
+}
+
+
+class _StageClock:
+    """Per-thread CPU time of each stage, exclusive of the stages nested in it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(STAGE_HOOKS, 0.0)
+        self._local = threading.local()
+
+    def _enter(self) -> list[float]:
+        stack: list[list[float]] = self._local.__dict__.setdefault("stack", [])
+        frame = [time.thread_time(), 0.0]  # start, time spent in nested stages
+        stack.append(frame)
+        return frame
+
+    def _exit(self, stage: str, frame: list[float]) -> None:
+        stack = self._local.stack
+        stack.pop()
+        elapsed = time.thread_time() - frame[0]
+        self.seconds[stage] += elapsed - frame[1]
+        if stack:
+            stack[-1][1] += elapsed
+
+    def call(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            frame = self._enter()
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                self._exit(stage, frame)
+            if stage == "read + decompress":  # (compressed, chunks, reader): time the iterator
+                return (result[0], self.iterate(stage, result[1]), result[2])
+            if stage == "blocks (cut at newlines)":
+                return self.iterate(stage, result)
+            return result
+
+        return timed
+
+    def iterate(self, stage: str, items: Iterator[Any]) -> Iterator[Any]:
+        while True:
+            frame = self._enter()
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            finally:
+                self._exit(stage, frame)
+            yield item
+
+
+def run_stages(path: Path, out: Path, rounds: int = 2) -> dict[str, object]:
+    """The core on one worker thread with every stage timed, and DuckDB's parse and ``COPY`` on
+    one thread, interleaved for ``rounds`` rounds; the least CPU of each is kept (CPU seconds:
+    the least disturbed by a loaded machine, though a busy sibling hyperthread still shows)."""
+    import importlib
+    import shutil
+
+    import duckdb
+
+    from clickstream_common.schema import FIELDS
+    from transformer.config import TransformConfig
+    from transformer.model import SourceRef
+    from transformer.pipeline import process_object
+    from transformer.sink import LocalSink
+
+    clock = _StageClock()
+    for stage, (module_name, attr) in STAGE_HOOKS.items():
+        owner: Any = importlib.import_module(module_name)
+        *path_to, name = attr.split(".")
+        for part in path_to:
+            owner = getattr(owner, part)
+        setattr(owner, name, clock.call(stage, getattr(owner, name)))
+
+    con = duckdb.connect(config={"threads": 1})
+    con.execute("SET TimeZone = 'UTC'")
+    types = {"string": "VARCHAR", "timestamp": "VARCHAR", "float64": "DOUBLE", "int32": "DOUBLE"}
+    columns = ", ".join(f"'{f.name}': '{types[f.type]}'" for f in FIELDS)
+    parse_sql = (
+        f"SELECT * FROM read_json('{path}', format='newline_delimited', columns={{{columns}}})"
+    )
+    duck_out = out.with_name(out.name + "-duckdb")
+
+    def cpu_of(work: Callable[[], object]) -> float:
+        cpu0 = _cpu_seconds()
+        work()
+        return _cpu_seconds() - cpu0
+
+    def core() -> None:
+        with path.open("rb") as f:
+            sink = LocalSink(out)
+            process_object(f, SourceRef("bench", path.name), sink, TransformConfig(workers=1))
+
+    best: dict[str, Any] = {}
+    for _ in range(rounds):
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(duck_out, ignore_errors=True)
+        duck_parse = cpu_of(lambda: con.sql(parse_sql).to_arrow_table())
+        clock.seconds = dict.fromkeys(STAGE_HOOKS, 0.0)
+        total = cpu_of(core)
+        duck_copy = cpu_of(lambda: con.execute(duckdb_copy_sql(path, duck_out)))
+        if not best or total < best["core_cpu_seconds"]:
+            stages = dict(clock.seconds)
+            stages["other (Python glue, threads)"] = total - sum(stages.values())
+            best |= {"core_cpu_seconds": total, "stages": stages}
+        for key, value in (("duckdb_parse_to_arrow", duck_parse), ("duckdb_copy", duck_copy)):
+            best[f"{key}_cpu_seconds"] = min(value, best.get(f"{key}_cpu_seconds", value))
+    return best
+
+
 def _cpu_seconds() -> float:
     """User + system CPU time of this process (all threads)."""
     import resource
@@ -269,129 +518,151 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+RUNNERS: dict[str, Callable[[Path, Path], dict[str, object]]] = {
+    "core": run_core,
+    "duckdb": run_duckdb,
+    "naive": run_naive,
+    "stages": run_stages,
+    "core-duckdb-parser": run_core_duckdb_parser,
+}
+
+
 def child(engine: str, path: Path, out: Path) -> None:
     """Entry point of one measured subprocess: prints one JSON line.
 
-    Both engines first process a 200-line sample (not timed), so the measurement is the steady
+    Every engine first processes a 200-line sample (not timed), so the measurement is the steady
     state of a warm Lambda container, not Python's and Arrow's one-time lazy initialization.
     """
     import shutil
 
-    run = run_core if engine == "core" else run_naive
+    run = RUNNERS[engine]
     warmup = out.with_name(out.name + "-warmup")
     compressed = path.suffix == ".gz"
     with gzip.open(path, "rb") if compressed else path.open("rb") as src:
         head = b"".join(src.readline() for _ in range(200))
-    sample = warmup / ("sample.ndjson.gz" if compressed else "sample.ndjson")
+    sample = warmup / f"sample-{path.name}"  # same kind of name: .gz, "malformed"
     sample.parent.mkdir(parents=True, exist_ok=True)
     sample.write_bytes(gzip.compress(head) if compressed else head)
-    run(sample, warmup / "out")
+    (run_core if engine == "stages" else run)(sample, warmup / "out")
     shutil.rmtree(warmup, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     result = run(path, out)
     result["peak_rss_mb"] = peak_rss_mb()
     shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out.with_name(out.name + "-duckdb"), ignore_errors=True)
     print(json.dumps(result))
 
 
-def measure(engine: str, path: Path, workdir: Path, repeat: int) -> dict[str, object]:
-    """Best of ``repeat`` runs (fresh process each), plus the median seconds of them all."""
-    best: dict[str, object] | None = None
-    seconds: list[float] = []
+def run_child(engine: str, path: Path, workdir: Path) -> dict[str, Any]:
+    out = workdir / f"out-{engine}"
+    cmd = [sys.executable, "-m", "bench.bench_transformer", "--child", engine, str(path), str(out)]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{engine} on {path.name} failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(
+    engines: list[str], path: Path, workdir: Path, repeat: int
+) -> dict[str, dict[str, Any]]:
+    """``repeat`` rounds of one fresh process per engine, alternating engines within a round;
+    per engine the best run (by seconds) plus the median seconds of all runs."""
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     for _ in range(repeat):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.bench_transformer",
-                "--child",
-                engine,
-                str(path),
-                str(workdir / f"out-{engine}"),
-            ],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"{engine} on {path.name} failed:\n{proc.stderr}")
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        seconds.append(result["seconds"])
-        if best is None or result["seconds"] < best["seconds"]:
-            best = result
-    assert best is not None
-    best["median_seconds"] = statistics.median(seconds)
-    return best
+        for engine in engines:
+            runs[engine].append(run_child(engine, path, workdir))
+    summary = {}
+    for engine, results in runs.items():
+        best = dict(min(results, key=lambda r: r["seconds"]))
+        best["median_seconds"] = statistics.median(r["seconds"] for r in results)
+        best["all_seconds"] = [r["seconds"] for r in results]
+        summary[engine] = best
+    return summary
 
 
 # ----------------------------------------------------------------------------- orchestration
+#: Engines measured beside the core -> the prefix of their figures in the results.
+BASELINE_KEYS = {"duckdb": "duckdb", "naive": "naive", "core-duckdb-parser": "whatif"}
+Case = tuple[str, int, str]  # source, size in MB, variant
+
+
 def run(
-    sizes: list[int],
-    gzip_sizes: list[int],
-    malformed_sizes: list[int],
+    cases: list[Case],
     workdir: Path,
     repeat: int,
-    naive: bool,
+    engines: list[str],
     naive_malformed_max: int = 100,
-) -> list[dict[str, object]]:
-    cases = [(s, "plain") for s in sizes] + [(s, "gzip") for s in gzip_sizes]
-    cases += [(s, "malformed") for s in malformed_sizes]
+) -> list[dict[str, Any]]:
     results = []
-    for size, variant in cases:
-        path = dataset(workdir, size, variant)
-        core = measure("core", path, workdir, repeat)
+    for source, size, variant in cases:
+        path, nbytes = dataset(workdir, source, size, variant)
         # The naive path needs minutes on large malformed inputs (it retries row by row);
         # its ratio there is not a target, so by default it runs up to --naive-malformed-max.
-        skip_naive = variant == "malformed" and size > naive_malformed_max
-        base = measure("naive", path, workdir, repeat) if naive and not skip_naive else None
-        mbps = core["bytes"] / MB / core["seconds"]  # type: ignore[operator]
-        row: dict[str, object] = {
-            "case": f"{size} MB {variant}",
+        chosen = [
+            e
+            for e in engines
+            if not (e == "naive" and variant == "malformed" and size > naive_malformed_max)
+        ]
+        m = measure(chosen, path, workdir, repeat)
+        core = m["core"]
+        row: dict[str, Any] = {
+            "case": f"{source} {size} MB {variant}",
+            "source": source,
             "size_mb": size,
             "variant": variant,
-            "input_mb": core["bytes"] / MB,  # type: ignore[operator]
+            "input_mb": nbytes / MB,
             "file_mb": path.stat().st_size / MB,
-            "core_mbps": mbps,
-            "core_mbps_median": core["bytes"] / MB / core["median_seconds"],  # type: ignore[operator]
-            "core_cpu_mbps": core["bytes"] / MB / core["cpu_seconds"],  # type: ignore[operator]
+            "core_mbps": nbytes / MB / core["seconds"],
+            "core_mbps_median": nbytes / MB / core["median_seconds"],
+            "core_cpu_mbps": nbytes / MB / core["cpu_seconds"],
             "core_peak_rss_mb": core["peak_rss_mb"],
-            "core_rss_over_base_mb": core["peak_rss_mb"] - core["base_rss_mb"],  # type: ignore[operator]
-            "rss_ratio": core["peak_rss_mb"] / (core["bytes"] / (1 << 20)),  # type: ignore[operator]
+            "core_rss_over_base_mb": core["peak_rss_mb"] - core["base_rss_mb"],
+            "rss_ratio": core["peak_rss_mb"] / (nbytes / (1 << 20)),
             "rows": core["rows"],
             "quarantined": core["quarantined"],
             "reconciled": core["reconciled"],
+            "runs_seconds": {e: r["all_seconds"] for e, r in m.items()},
         }
-        if base is not None:
-            naive_mbps = base["bytes"] / MB / base["seconds"]  # type: ignore[operator]
-            row |= {
-                "naive_mbps": naive_mbps,
-                "naive_cpu_mbps": base["bytes"] / MB / base["cpu_seconds"],  # type: ignore[operator]
-                "naive_peak_rss_mb": base["peak_rss_mb"],
-                "ratio": mbps / naive_mbps,
-            }
+        for engine, key in BASELINE_KEYS.items():
+            if engine in m:
+                r = m[engine]
+                row |= {
+                    f"{key}_mbps": nbytes / MB / r["seconds"],
+                    f"{key}_mbps_median": nbytes / MB / r["median_seconds"],
+                    f"{key}_cpu_mbps": nbytes / MB / r["cpu_seconds"],
+                    f"{key}_peak_rss_mb": r["peak_rss_mb"],
+                    f"{key}_rows": r["rows"],
+                    f"vs_{key}": r["seconds"] / core["seconds"],
+                    f"vs_{key}_median": r["median_seconds"] / core["median_seconds"],
+                }
         results.append(row)
-        print(
-            f"  {row['case']}: core {mbps:.0f} MB/s"
-            + (f", naive {row['naive_mbps']:.0f} MB/s" if base else ""),
-            file=sys.stderr,
-        )
+        line = f"  {row['case']}: core {row['core_mbps']:.0f} MB/s (median {row['core_mbps_median']:.0f})"
+        for key in BASELINE_KEYS.values():
+            if f"{key}_mbps" in row:
+                line += f", {key} {row[f'{key}_mbps']:.0f} ({row[f'{key}_mbps_median']:.0f})"
+        print(line, file=sys.stderr)
     return results
 
 
-def render(results: list[dict[str, object]]) -> str:
+def render(results: list[dict[str, Any]]) -> str:
     headers = [
         "case",
         "core MB/s",
-        "core median",
+        "median",
+        "DuckDB COPY",
+        "median",
+        "core/DuckDB",
+        "median",
         "naive MB/s",
-        "ratio",
+        "core/naive",
+        "what-if MB/s",
+        "what-if/DuckDB",
         "core MB/cpu-s",
-        "naive MB/cpu-s",
+        "DuckDB MB/cpu-s",
         "core peak RSS MB",
-        "rss-base MB",
         "rss/input",
-        "naive peak RSS MB",
+        "DuckDB peak RSS MB",
         "rows",
         "quarantined",
     ]
@@ -400,29 +671,68 @@ def render(results: list[dict[str, object]]) -> str:
             r["case"],
             r["core_mbps"],
             r["core_mbps_median"],
+            r.get("duckdb_mbps", "-"),
+            r.get("duckdb_mbps_median", "-"),
+            r.get("vs_duckdb", "-"),
+            r.get("vs_duckdb_median", "-"),
             r.get("naive_mbps", "-"),
-            r.get("ratio", "-"),
+            r.get("vs_naive", "-"),
+            r.get("whatif_mbps", "-"),
+            r["whatif_mbps"] / r["duckdb_mbps"]
+            if "whatif_mbps" in r and "duckdb_mbps" in r
+            else "-",
             r["core_cpu_mbps"],
-            r.get("naive_cpu_mbps", "-"),
+            r.get("duckdb_cpu_mbps", "-"),
             r["core_peak_rss_mb"],
-            r["core_rss_over_base_mb"],
             r["rss_ratio"],
-            r.get("naive_peak_rss_mb", "-"),
+            r.get("duckdb_peak_rss_mb", "-"),
             r["rows"],
             r["quarantined"],
         ]
         for r in results
     ]
-    return render_table(headers, rows)
+    keep = [i for i in range(len(headers)) if any(row[i] != "-" for row in rows)]
+    return render_table([headers[i] for i in keep], [[row[i] for i in keep] for row in rows])
+
+
+def render_stages(profile: dict[str, Any], input_mb: float) -> str:
+    """CPU seconds per stage, scaled to 1 GB of input, and the share of the core's total."""
+    total = profile["core_cpu_seconds"]
+    per_gb = 1000 / input_mb
+    rows: list[list[object]] = [
+        [stage, seconds * per_gb, 100 * seconds / total]
+        for stage, seconds in sorted(profile["stages"].items(), key=lambda kv: -kv[1])
+    ]
+    rows.append(["core total (1 thread)", total * per_gb, 100.0])
+    rows.append(
+        [
+            "DuckDB read_json -> Arrow (1 thread)",
+            profile["duckdb_parse_to_arrow_cpu_seconds"] * per_gb,
+            "-",
+        ]
+    )
+    rows.append(
+        ["DuckDB COPY, whole job (1 thread)", profile["duckdb_copy_cpu_seconds"] * per_gb, "-"]
+    )
+    return render_table(["stage", "CPU s per GB", "% of core"], rows)
 
 
 def verdicts(results: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in results:
-        if r["variant"] == "plain" and r["size_mb"] == 500:
-            out.append(f"500 MB: {r['core_mbps']:.0f} MB/s (target >= {TARGETS['mbps_500']:.0f})")
-        if "ratio" in r and r["variant"] == "plain":
-            out.append(f"{r['case']}: {r['ratio']:.1f}x naive (target >= {TARGETS['ratio']:.0f}x)")
+        if "vs_duckdb" in r and r["variant"] != "malformed":
+            out.append(
+                f"{r['case']}: {r['vs_duckdb']:.2f}x DuckDB COPY best, {r['vs_duckdb_median']:.2f}x"
+                f" median (target >= {TARGETS['vs_duckdb']})"
+            )
+        if r["source"] == "synthetic" and r["variant"] == "plain" and r["size_mb"] == 500:
+            out.append(
+                f"{r['case']}: {r['core_mbps']:.0f} MB/s (target >= {TARGETS['mbps_500']:.0f})"
+            )
+        if "vs_naive" in r and r["variant"] == "plain":
+            out.append(
+                f"{r['case']}: {r['vs_naive']:.1f}x naive (target >= {TARGETS['ratio']:.0f}x)"
+            )
         if r["variant"] == "malformed":
             out.append(
                 f"{r['case']}: {r['core_mbps']:.0f} MB/s (target >= {TARGETS['malformed_mbps']:.0f})"
@@ -440,27 +750,40 @@ def _ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=_ints, default=[10, 100, 500], help="NDJSON sizes in MB")
+    p.add_argument(
+        "--sdk-sizes", type=_ints, default=[200, 500], help="generator NDJSON sizes in MB"
+    )
+    p.add_argument(
+        "--sdk-gzip-sizes", type=_ints, default=None, help="GZIP generator cases (default: 200)"
+    )
+    p.add_argument("--sizes", type=_ints, default=[10, 100, 500], help="synthetic sizes in MB")
     p.add_argument(
         "--gzip-sizes",
         type=_ints,
         default=None,
-        help="GZIP cases (default: 100, or the largest size <= 100)",
+        help="synthetic GZIP cases (default: 100, or the largest size <= 100)",
     )
     p.add_argument(
         "--malformed-sizes",
         type=_ints,
         default=None,
-        help="1%% malformed cases (default: 100 and 500 when in --sizes)",
+        help="synthetic 1%% malformed cases (default: 100 and 500 when in --sizes)",
     )
     p.add_argument("--quick", action="store_true", help="10 MB cases only (a smoke run)")
     p.add_argument(
         "--repeat",
         type=int,
         default=3,
-        help="runs per case and engine, best is reported (default 3: this VM's noise is ~10%%)",
+        help="rounds of alternating runs per case (default 3: this VM's noise is ~10-15%%)",
     )
-    p.add_argument("--no-naive", action="store_true", help="skip the baseline")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB COPY baseline")
+    p.add_argument("--no-stages", action="store_true", help="skip the per-stage CPU profile")
+    p.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also run the core with DuckDB's JSON parser swapped in (unchecked: an upper bound)",
+    )
     p.add_argument(
         "--naive-malformed-max",
         type=int,
@@ -479,6 +802,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return 0
+    sdk = [10] if args.quick else args.sdk_sizes
+    sdk_gzip = (
+        args.sdk_gzip_sizes if args.sdk_gzip_sizes is not None else ([10] if args.quick else [200])
+    )
     sizes = [10] if args.quick else args.sizes
     small = [s for s in sizes if s <= 100]
     gzip_sizes = args.gzip_sizes if args.gzip_sizes is not None else ([max(small)] if small else [])
@@ -487,24 +814,41 @@ def main(argv: list[str] | None = None) -> int:
         if args.malformed_sizes is not None
         else ([s for s in sizes if s >= 100] or [max(sizes)])
     )
+    cases: list[Case] = [("sdk", s, "plain") for s in sdk] + [("sdk", s, "gzip") for s in sdk_gzip]
+    cases += [("synthetic", s, "plain") for s in sizes]
+    cases += [("synthetic", s, "gzip") for s in gzip_sizes]
+    cases += [("synthetic", s, "malformed") for s in malformed]
+    engines = [e for e in ENGINES if not getattr(args, f"no_{e}", False)]
+    if args.what_if:
+        engines.insert(1, "core-duckdb-parser")
     print(
-        f"transformer benchmark on {os.cpu_count()} CPUs, workdir {args.workdir}", file=sys.stderr
+        f"transformer benchmark on {os.cpu_count()} CPUs, workdir {args.workdir}, "
+        f"load average {os.getloadavg()[0]:.2f}",
+        file=sys.stderr,
     )
-    results = run(
-        sizes,
-        gzip_sizes,
-        malformed,
-        args.workdir,
-        args.repeat,
-        not args.no_naive,
-        args.naive_malformed_max,
+    load_start = os.getloadavg()[0]
+    results = run(cases, args.workdir, args.repeat, engines, args.naive_malformed_max)
+    load_end = os.getloadavg()[0]
+    print(
+        f"{len(engines)} engines alternating, {args.repeat} rounds; load average {load_start:.1f} -> {load_end:.1f}"
     )
     print(render(results))
     print()
     for line in verdicts(results):
         print(line)
+    doc: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "load_average": [load_start, load_end],
+        "results": results,
+    }
+    if not args.no_stages and sdk:
+        path, nbytes = dataset(args.workdir, "sdk", sdk[0], "plain")
+        profile = run_child("stages", path, args.workdir)
+        print(f"\nWhere the core's CPU goes on {path.name} (one worker thread, CPU seconds):")
+        print(render_stages(profile, nbytes / MB))
+        doc["stages"] = profile | {"input_mb": nbytes / MB}
     out = args.json or args.workdir / "results.json"
-    out.write_text(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=1))
+    out.write_text(json.dumps(doc, indent=1))
     return 0
 
 

@@ -16,11 +16,13 @@ BENCHES = (
     "bench_transformer",
     "bench_generator",
     "bench_queries",
+    "bench_functions",
     "bench_freshness",
     "bench_athena_api",
+    "bench_compaction",
     "bench_devloop",
 )
-NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_devloop"}
+NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_compaction", "bench_devloop"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,6 +138,25 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
+  # A source published again reads its days' compaction state (transformer.compacted).
+  statement {
+    sid       = "ReadCompactionState"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.transformed_arn}/${local.compaction_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListCompactionState"
+    actions   = ["s3:ListBucket"]
+    resources = [local.transformed_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.compaction_prefix}*"]
+    }
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -175,6 +194,81 @@ resource "aws_iam_role_policy" "lambda" {
   name   = "transform-raw-objects"
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
+}
+
+# --- Lambda (compactor) -----------------------------------------------------------------------
+# Reads and rewrites events/ and its own state under compaction/; deletes only under events/
+# (the inputs it folded, by version). Never touches raw/, quarantine/ or manifests/.
+
+resource "aws_iam_role" "compactor" {
+  name               = "${local.name_prefix}-compactor"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "compactor" {
+  statement {
+    sid = "ReadWriteEventsAndState"
+    actions = [
+      "s3:GetObject",
+      "s3:GetObjectVersion",
+      "s3:PutObject",
+      "s3:AbortMultipartUpload",
+    ]
+    resources = [
+      "${local.transformed_arn}/${local.events_prefix}*",
+      "${local.transformed_arn}/${local.compaction_prefix}*",
+    ]
+  }
+
+  statement {
+    sid       = "DeleteFoldedEvents"
+    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["${local.transformed_arn}/${local.events_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListEventsAndState"
+    actions   = ["s3:ListBucket"]
+    resources = [local.transformed_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.events_prefix}*", "${local.compaction_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.compactor.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_tracing_mode == "Active" ? [1] : []
+
+    content {
+      sid       = "XRayTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"] # X-Ray supports no resource-level permissions for these actions.
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.use_kms ? [1] : []
+
+    content {
+      sid       = "UseKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = local.kms_key_arns
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "compactor" {
+  name   = "compact-events"
+  role   = aws_iam_role.compactor.id
+  policy = data.aws_iam_policy_document.compactor.json
 }
 
 # --- Glue crawler (only in catalog_mode = "crawler") ----------------------------------------------------

@@ -74,6 +74,7 @@ resource "aws_lambda_function" "transformer" {
       EVENTS_PREFIX      = local.events_prefix
       QUARANTINE_PREFIX  = local.quarantine_prefix
       MANIFESTS_PREFIX   = local.manifests_prefix
+      COMPACTION_PREFIX  = local.compaction_prefix
       LOG_LEVEL          = var.lambda_log_level
     }
   }

@@ -51,6 +51,26 @@ output "lambda_log_group" {
   value       = aws_cloudwatch_log_group.lambda.name
 }
 
+output "compactor_name" {
+  description = "Compactor function name (`make compact` invokes it)."
+  value       = aws_lambda_function.compactor.function_name
+}
+
+output "compactor_log_group" {
+  description = "CloudWatch log group of the compactor."
+  value       = aws_cloudwatch_log_group.compactor.name
+}
+
+output "compaction_schedule" {
+  description = "Schedule expression of the daily compaction rule (UTC)."
+  value       = aws_cloudwatch_event_rule.compaction.schedule_expression
+}
+
+output "compaction_rule" {
+  description = "EventBridge rule that runs the compactor."
+  value       = aws_cloudwatch_event_rule.compaction.name
+}
+
 output "failure_destination" {
   description = "URL of the SQS queue receiving async invocations that failed after all retries."
   value       = aws_sqs_queue.transformer_failures.url
@@ -99,6 +119,11 @@ output "quarantine_prefix" {
 output "manifests_prefix" {
   description = "Key prefix of the per-object processing manifests (transformed bucket)."
   value       = local.manifests_prefix
+}
+
+output "compaction_prefix" {
+  description = "Key prefix of each compacted day's state (manifest, provenance, duplicates) in the transformed bucket."
+  value       = local.compaction_prefix
 }
 
 output "table_name" {

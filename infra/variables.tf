@@ -266,6 +266,91 @@ variable "log_retention_days" {
   }
 }
 
+# --- Compaction (services/compactor) ----------------------------------------------------------
+
+variable "compactor_zip_path" {
+  description = "Compactor deployment zip built by scripts/build_lambda.py --function compactor. Relative paths are relative to infra/."
+  type        = string
+  default     = "../build/lambda/compactor.zip"
+}
+
+variable "compaction_time_utc" {
+  description = "Time of day (HH:MM, UTC) at which day D is compacted on day D+1; the same run sweeps the last compaction_sweep_days days for late data."
+  type        = string
+  default     = "01:30"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.compaction_time_utc))
+    error_message = "compaction_time_utc must be HH:MM (24-hour, UTC)."
+  }
+}
+
+variable "compaction_sweep_days" {
+  description = "How many past days each scheduled run looks at (N): any of them holding at least compaction_min_uncompacted_files uncompacted files is compacted again (late data)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.compaction_sweep_days >= 1 && var.compaction_sweep_days <= 90 && floor(var.compaction_sweep_days) == var.compaction_sweep_days
+    error_message = "compaction_sweep_days must be a whole number between 1 and 90."
+  }
+}
+
+variable "compaction_min_uncompacted_files" {
+  description = "K: a compacted day is compacted again by the sweep once it holds this many uncompacted (late) files. 1 folds every late event in by the next run; a larger K rewrites days less often."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.compaction_min_uncompacted_files >= 1 && floor(var.compaction_min_uncompacted_files) == var.compaction_min_uncompacted_files
+    error_message = "compaction_min_uncompacted_files must be a whole number >= 1."
+  }
+}
+
+variable "compaction_target_file_mb" {
+  description = "Target size of a compacted Parquet file in MiB (Athena OPTIMIZE writes 512 MB, the Glue compaction blueprint 128 MB): a day of B bytes becomes at most ceil(B / target) files."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.compaction_target_file_mb >= 1 && var.compaction_target_file_mb <= 2048
+    error_message = "compaction_target_file_mb must be between 1 and 2048."
+  }
+}
+
+variable "compactor_memory_mb" {
+  description = "Compactor memory in MB. DuckDB uses 40% of it as its buffer pool and spills the rest of a day to ephemeral storage."
+  type        = number
+  default     = 3008
+
+  validation {
+    condition     = var.compactor_memory_mb >= 512 && var.compactor_memory_mb <= 10240
+    error_message = "compactor_memory_mb must be between 512 and 10240."
+  }
+}
+
+variable "compactor_timeout_seconds" {
+  description = "Compactor timeout in seconds; also the lease a run holds on a day."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.compactor_timeout_seconds >= 60 && var.compactor_timeout_seconds <= 900
+    error_message = "compactor_timeout_seconds must be between 60 and 900."
+  }
+}
+
+variable "compactor_ephemeral_storage_mb" {
+  description = "Compactor /tmp in MB: the day's inputs, DuckDB's spill and the outputs must fit in it (the largest day compactable)."
+  type        = number
+  default     = 10240
+
+  validation {
+    condition     = var.compactor_ephemeral_storage_mb >= 512 && var.compactor_ephemeral_storage_mb <= 10240
+    error_message = "compactor_ephemeral_storage_mb must be between 512 and 10240."
+  }
+}
+
 variable "failure_queue_retention_seconds" {
   description = "How long failed-object messages stay in the failure queue (max 14 days) for inspection and replay."
   type        = number

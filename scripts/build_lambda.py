@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the transformer Lambda deployment zip: ``build/lambda/transformer.zip``.
+"""Build a Lambda deployment zip: ``build/lambda/transformer.zip`` (``--function compactor``:
+``build/lambda/compactor.zip``).
 
 Why this is more than ``zip -r``:
 
@@ -51,6 +52,35 @@ PACKAGES: dict[str, Path] = {
     "transformer": REPO_ROOT / "services" / "transformer" / "transformer",
     "clickstream_common": REPO_ROOT / "services" / "common" / "clickstream_common",
 }
+
+#: The second function, the compactor (services/compactor): its own lock file (pyarrow + DuckDB,
+#: whose out-of-core sort and dedup bound its memory), zip and packages (it reads the
+#: transformer's Parquet settings, so it carries that package too). ``--function compactor``.
+FUNCTIONS: dict[str, dict[str, object]] = {
+    "transformer": {},
+    "compactor": {
+        "LOCK_FILE": REPO_ROOT / "requirements" / "compactor.txt",
+        "ZIP_PATH": BUILD_DIR / "compactor.zip",
+        "PACKAGES": {
+            "compactor": REPO_ROOT / "services" / "compactor" / "compactor",
+            **PACKAGES,
+        },
+        "REQUIRED_IMPORTS": (
+            "pyarrow",
+            "pyarrow.compute",
+            "pyarrow.json",
+            "pyarrow.parquet",
+            "duckdb",
+        ),
+    },
+}
+
+
+def select_function(name: str) -> None:
+    """Point the build at one function's lock file, packages, imports and zip (module settings,
+    so every step below reads them as it reads the transformer's)."""
+    globals().update(FUNCTIONS[name])
+
 
 #: Lambda runtime this zip targets: the project's one Python (tests/infra ties it to infra/lambda.tf).
 PYTHON_VERSION = (REPO_ROOT / ".python-version").read_text().strip()
@@ -146,15 +176,17 @@ def pinned_version(lock: Path, package: str) -> str | None:
 
 
 def check_pins_agree() -> None:
-    """Fail if the Lambda's pyarrow differs from the one the tests run against."""
+    """Fail if the Lambda's pyarrow (or DuckDB) differs from the one the tests run against."""
     lam, dev = pinned_version(LOCK_FILE, "pyarrow"), pinned_version(DEV_LOCK_FILE, "pyarrow")
     if lam is None:
         raise BuildError(f"{LOCK_FILE} must pin pyarrow with ==")
-    if dev is not None and lam != dev:
-        raise BuildError(
-            f"pyarrow pins differ: {LOCK_FILE.name} has {lam}, {DEV_LOCK_FILE.name} has {dev}; "
-            "the Lambda must run the version the tests use"
-        )
+    for package in ("pyarrow", "duckdb"):
+        lam, dev = pinned_version(LOCK_FILE, package), pinned_version(DEV_LOCK_FILE, package)
+        if lam is not None and dev is not None and lam != dev:
+            raise BuildError(
+                f"{package} pins differ: {LOCK_FILE.name} has {lam}, {DEV_LOCK_FILE.name} has "
+                f"{dev}; the Lambda must run the version the tests use"
+            )
 
 
 def cache_key() -> str:
@@ -475,7 +507,12 @@ def build(out: Path = ZIP_PATH, max_unzipped: int = MAX_UNZIPPED_BYTES) -> Build
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: build, print sizes, exit non-zero with a clear message on failure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ZIP_PATH, help="zip to write")
+    parser.add_argument(
+        "--function", choices=sorted(FUNCTIONS), default="transformer", help="which Lambda"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="zip to write (default build/lambda/<function>.zip)"
+    )
     parser.add_argument(
         "--max-unzipped-bytes",
         type=int,
@@ -483,8 +520,9 @@ def main(argv: list[str] | None = None) -> int:
         help="fail above this unzipped size (default: the Lambda limit, 262144000)",
     )
     args = parser.parse_args(argv)
+    select_function(args.function)
     try:
-        result = build(args.out, args.max_unzipped_bytes)
+        result = build(args.out or ZIP_PATH, args.max_unzipped_bytes)
     except BuildError as exc:
         print(f"build_lambda: ERROR: {exc}", file=sys.stderr)
         return 1

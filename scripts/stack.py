@@ -110,7 +110,7 @@ MIN_PYTHON = (3, 13)
 EXECUTOR = "subprocess"
 # What the pipeline uses (Terraform needs sts/iam; Lambda destinations sqs; Firehose logs to logs;
 # glue and athena are served by our extensions in emulator/).
-DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena"
+DEFAULT_SERVICES = "s3,firehose,lambda,iam,sts,logs,sqs,cloudwatch,kms,glue,athena,events"
 
 
 class StackError(Exception):

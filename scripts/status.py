@@ -122,10 +122,18 @@ def _stages(out: dict[str, Any], inv: Inventory) -> None:
     _section("transformed")
     print(f"parquet: {inv.parquet_rows:,} rows in {inv.parquet_files} files")
     for day, rows in sorted(inv.rows_by_day.items()):
-        print(f"  {day}: {rows:,}")
+        print(f"  {day}: {rows:,} rows{_day_files(inv, day)}")
     print(f"quarantine: {inv.quarantine_records:,} records in {inv.quarantine_files} files")
     for reason, n in sorted(inv.quarantine_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {reason}: {n:,}")
+    if inv.duplicates_removed or inv.stale_rows:
+        line = f"compaction: {inv.duplicates_removed:,} duplicate rows removed"
+        if inv.stale_rows:
+            line += (
+                f"; {inv.stale_rows:,} rows still listed but on their way out (inputs awaiting "
+                "delete, or folded rows of a source published again: the next run)"
+            )
+        print(line)
     balance = inv.records_in - inv.records_out
     if inv.reconciled:
         verdict = "OK"
@@ -136,9 +144,27 @@ def _stages(out: dict[str, Any], inv: Inventory) -> None:
     else:
         verdict = "MISMATCH"
     print(
-        f"reconciliation: read {inv.records_in:,} - parquet {inv.parquet_rows:,} - quarantined "
-        f"{inv.quarantine_records:,} = {balance:,} ({verdict})"
+        f"reconciliation: read {inv.records_in:,} - parquet {inv.parquet_rows - inv.stale_rows:,} "
+        f"- quarantined {inv.quarantine_records:,} - duplicates removed "
+        f"{inv.duplicates_removed:,} = {balance:,} ({verdict})"
     )
+
+
+def _day_files(inv: Inventory, day: str) -> str:
+    """`` in 1 compacted + 2 uncompacted files, ...`` for one event day."""
+    f = inv.days.get(day)
+    if f is None:
+        return ""
+    text = f" in {f.compacted_files} compacted + {f.uncompacted_files} uncompacted files"
+    if not f.compacted:
+        text += " (not compacted yet)"
+    if f.duplicates_removed or f.conflicts:
+        text += f", {f.duplicates_removed:,} duplicates removed ({f.conflicts} with other content)"
+    if f.awaiting_delete:
+        text += f", {f.awaiting_delete} folded inputs awaiting delete (next run finishes them)"
+    if f.republished_sources:
+        text += f", {f.republished_sources} sources published again (next run replaces them)"
+    return text
 
 
 def queue_url(sqs: Any, destination: str) -> str:

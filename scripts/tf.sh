@@ -176,7 +176,8 @@ prepare_local_workdir() {
   # the endpoint_url output: the outputs then say which stack holds what they name, and the
   # tools talk to it from any shell (clickstream_common.target).
   LOCAL_VARS=(
-    -var="lambda_zip_path=$ROOT/build/lambda/transformer.zip" -var="queries_dir=$ROOT/queries"
+    -var="lambda_zip_path=$ROOT/build/lambda/transformer.zip"
+    -var="compactor_zip_path=$ROOT/build/lambda/compactor.zip" -var="queries_dir=$ROOT/queries"
     -var="endpoint_url=$AWS_ENDPOINT_URL"
   )
 }

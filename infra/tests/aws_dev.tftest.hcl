@@ -42,7 +42,8 @@ override_resource {
 
 variables {
   # Only hashed under a mock provider; the real zip comes from scripts/build_lambda.py.
-  lambda_zip_path = "tests/fixtures/transformer.zip"
+  lambda_zip_path    = "tests/fixtures/transformer.zip"
+  compactor_zip_path = "tests/fixtures/compactor.zip"
 }
 
 run "dev_environment" {
@@ -338,4 +339,88 @@ run "invalid_compression_is_rejected" {
   }
 
   expect_failures = [var.firehose_compression]
+}
+
+# The compactor: scheduled daily by an EventBridge rule, least-privilege IAM (deletes only under
+# events/, never raw/, quarantine/ or manifests/), its settings from validated variables.
+run "compaction" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(30 1 * * ? *)" &&
+      aws_cloudwatch_event_target.compaction.arn == aws_lambda_function.compactor.arn &&
+      aws_lambda_permission.compaction_schedule.principal == "events.amazonaws.com" &&
+      aws_lambda_permission.compaction_schedule.source_arn == aws_cloudwatch_event_rule.compaction.arn &&
+      output.compaction_schedule == "cron(30 1 * * ? *)"
+    )
+    error_message = "day D compacts at D+1 01:30 UTC by default: a daily EventBridge rule targeting the compactor, allowed to invoke it"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.compactor.handler == "compactor.handler.lambda_handler" &&
+      aws_lambda_function.compactor.runtime == "python3.13" &&
+      aws_lambda_function.compactor.role == aws_iam_role.compactor.arn &&
+      aws_lambda_function.compactor.environment[0].variables.TARGET_FILE_MB == "256" &&
+      aws_lambda_function.compactor.environment[0].variables.SWEEP_DAYS == "7" &&
+      aws_lambda_function.compactor.environment[0].variables.MIN_UNCOMPACTED_FILES == "1" &&
+      aws_lambda_function.compactor.environment[0].variables.COMPACTION_PREFIX == "compaction/" &&
+      aws_lambda_function.compactor.ephemeral_storage[0].size == 10240 &&
+      aws_lambda_function_event_invoke_config.compactor.maximum_retry_attempts == 0
+    )
+    error_message = "the compactor runs its own role, 256 MiB files, a 7-day sweep with K = 1, and spills to 10 GB of /tmp"
+  }
+
+  assert {
+    condition = length(data.aws_iam_policy_document.compactor.statement) >= 4 && alltrue(flatten([
+      for s in data.aws_iam_policy_document.compactor.statement : [
+        for a in s.actions : !strcontains(a, "Delete") || alltrue([
+          for r in s.resources : startswith(r, "arn:aws:s3:::clickstream-pipeline-dev-transformed-123456789012/events/")
+        ])
+      ]
+    ]))
+    error_message = "the compactor deletes only under events/ of the transformed bucket"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.compactor.statement : concat(
+        [for a in s.actions : !strcontains(a, "*")],
+        [for r in s.resources : !strcontains(r, "-raw-") && !strcontains(r, "/quarantine/") && !strcontains(r, "/manifests/")]
+      )
+    ]))
+    error_message = "no wildcard actions; the compactor never touches raw/, quarantine/ or manifests/"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.lambda.statement :
+      !anytrue([for r in s.resources : strcontains(r, "/compaction/")]) || s.actions == toset(["s3:GetObject"])
+    ])
+    error_message = "the transformer only reads the compaction state"
+  }
+}
+
+run "compaction_time_is_configurable" {
+  command = plan
+
+  variables {
+    compaction_time_utc = "07:05"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(5 7 * * ? *)"
+    error_message = "compaction_time_utc HH:MM becomes the rule's daily cron"
+  }
+}
+
+run "compaction_time_is_validated" {
+  command = plan
+
+  variables {
+    compaction_time_utc = "25:00"
+  }
+
+  expect_failures = [var.compaction_time_utc]
 }

@@ -8,7 +8,8 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path = "tests/fixtures/transformer.zip"
+  lambda_zip_path    = "tests/fixtures/transformer.zip"
+  compactor_zip_path = "tests/fixtures/compactor.zip"
 }
 
 run "local_environment" {
@@ -72,6 +73,16 @@ run "local_environment" {
       length(aws_lambda_function.transformer.layers) == 0
     )
     error_message = "same function definition locally, without AWS-published layers"
+  }
+}
+
+# Locally the same schedule is deployed: LocalStack's EventBridge fires rules with a schedule.
+run "local_compaction_schedule" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(30 1 * * ? *)" && aws_lambda_function.compactor.handler == "compactor.handler.lambda_handler"
+    error_message = "the compactor and its daily rule are deployed locally as on AWS"
   }
 }
 

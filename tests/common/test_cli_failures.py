@@ -80,7 +80,7 @@ def stopped_stack(tmp_path: Path) -> tuple[str, dict[str, str]]:
     the environment that reads them: no AWS variable, only CLICKSTREAM_OUTPUTS."""
     endpoint = f"http://localhost:{closed_port()}"
     outputs = tmp_path / "outputs.json"
-    names = ("raw_bucket", "transformed_bucket", "firehose_name", "glue_database")
+    names = ("raw_bucket", "transformed_bucket", "firehose_name", "glue_database", "compactor_name")
     values = {name: {"value": f"clickstream-{name}"} for name in names}
     values |= {"endpoint_url": {"value": endpoint}, "aws_region": {"value": "us-east-1"}}
     values |= {"lambda_log_group": {"value": "/aws/lambda/x"}}
@@ -100,10 +100,11 @@ STATUS = str(REPO / "scripts" / "status.py")
         ["clickstream-query", "--sql", "SELECT count(*) AS n FROM events"],
         ["clickstream-query", "top_pages"],
         ["clickstream-replay", "--prefix", "raw/"],
+        ["clickstream-compact", "--day", "2024-12-25"],
         ["python", STATUS],
         ["python", WAIT, "--manifest", "{tmp}/manifest.json"],
     ],
-    ids=["generate", "query-sql", "query", "replay", "status", "wait_for_pipeline"],
+    ids=["generate", "query-sql", "query", "replay", "compact", "status", "wait_for_pipeline"],
 )
 def test_stack_down_is_one_line_naming_the_endpoint_and_make_up(
     command: list[str], stopped_stack: tuple[str, dict[str, str]], tmp_path: Path
@@ -301,3 +302,14 @@ def test_wait_for_pipeline_without_outputs(no_outputs: dict[str, str], tmp_path:
     manifest.write_text('{"good": 10, "bad": 1}')
     line = cli("python", WAIT, "--manifest", str(manifest), env=no_outputs)
     assert "no Terraform outputs" in line
+
+
+# ---------------------------------------------------------------- clickstream-compact
+def test_compact_with_a_bad_day_is_a_usage_error() -> None:
+    line = cli("clickstream-compact", "--day", "2024-13-01")
+    assert "--day" in line and "not a day" in line
+
+
+def test_compact_without_outputs(no_outputs: dict[str, str]) -> None:
+    line = cli("clickstream-compact", env=no_outputs)
+    assert "make up" in line

@@ -129,3 +129,17 @@ def test_trim_fails_when_a_named_library_is_missing(tmp_path: Path) -> None:
     (pa / "libarrow_s3.so.2700").touch()  # libarrow_flight.so.2700 is absent
     with pytest.raises(build_lambda.BuildError, match=r"libarrow_flight\.so\.2700"):
         build_lambda.trim(tmp_path)
+
+
+def test_the_compactor_zip_runs_the_tests_pins_and_imports_duckdb() -> None:
+    """`--function compactor` builds from requirements/compactor.txt (pyarrow + DuckDB): both must
+    be the versions the tests run (`make up` builds and deploys that zip; the e2e suite runs it)."""
+    compactor = build_lambda.FUNCTIONS["compactor"]
+    lock = compactor["LOCK_FILE"]
+    for package in ("pyarrow", "duckdb"):
+        pin = build_lambda.pinned_version(lock, package)
+        assert pin is not None and pin == build_lambda.pinned_version(
+            build_lambda.DEV_LOCK_FILE, package
+        )
+    assert "duckdb" in compactor["REQUIRED_IMPORTS"]
+    assert set(compactor["PACKAGES"]) == {"compactor", "transformer", "clickstream_common"}

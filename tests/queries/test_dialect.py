@@ -207,3 +207,11 @@ def test_queries_dir_override_is_honoured(tmp_path: Path, monkeypatch: pytest.Mo
     query = sql.load_query("broken")
     with pytest.raises(dialect.DialectError, match=r"broken\.sql"):
         dialect.to_duckdb(query.render(DB), DB, origin=str(query.path))
+
+
+def test_an_ordinal_order_by_on_an_unnamed_column_follows_its_athena_name() -> None:
+    """qualify writes ORDER BY 1 as ORDER BY _col_0; the column is renamed _col0 (Athena's)."""
+    translation = dialect.to_duckdb(
+        "SELECT count(*), x FROM (VALUES 1, 1, 2) t(x) GROUP BY 2 ORDER BY 1 DESC, 2", DB
+    )
+    assert duckdb.connect().execute(translation.duckdb_sql).fetchall() == [(2, 1), (1, 2)]

@@ -51,3 +51,9 @@ mock_resource "aws_s3_bucket" {
     arn = "arn:aws:s3:::mock-bucket"
   }
 }
+
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:us-east-1:123456789012:rule/mock"
+  }
+}

@@ -11,9 +11,11 @@ does not know column types, so it leaves those traps in. This module therefore:
 
    * integer division - Trino ``7 / 2 = 3``, DuckDB ``7 / 2 = 3.5``: with types known, sqlglot
      emits ``CAST(TRUNC(a / b) AS BIGINT)`` for integer operands;
-   * ``date_diff`` - Trino counts *complete* units (23:00 -> 01:00 next day is 0 days), DuckDB's
-     ``date_diff`` counts unit *boundaries* crossed (1 day); DuckDB's ``date_sub`` counts complete
-     units, so ``date_diff`` is rewritten to ``date_sub``;
+   * Trino functions that sqlglot leaves unmapped or maps to a DuckDB function that answers
+     differently (``map_agg``, ``regexp_extract``, ``date_diff``'s complete units, ...) are
+     expanded into DuckDB SQL with Trino's semantics by :mod:`athena_local.functions`; a call of a
+     function Athena does not have, or that is not emulated, fails with Athena's
+     ``FUNCTION_NOT_FOUND`` (the table is :mod:`athena_local.trino_functions`);
    * unnamed result columns get Athena's names (``_col0``), not sqlglot's (``_col_0``);
 
 4. refuses what Athena would refuse but DuckDB silently accepts: comparing a string column with a
@@ -38,6 +40,7 @@ from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
+from athena_local import functions
 from clickstream_common.schema import FIELDS, PARTITION_KEYS, TABLE_NAME
 
 #: sqlglot 30 ships an Athena dialect (Trino for queries); fall back to Trino for older versions.
@@ -59,6 +62,17 @@ class DialectError(ValueError):
     """The SQL does not parse as Athena SQL, or would behave differently on Athena."""
 
 
+class FunctionNotFoundError(DialectError):
+    """A call of a function Athena does not have, or the local engine does not emulate.
+
+    ``athena_message`` is Athena's ``FUNCTION_NOT_FOUND: line L:C: Function 'f' not registered``.
+    """
+
+    def __init__(self, origin: str, athena_message: str) -> None:
+        super().__init__(f"{origin}: {athena_message}")
+        self.athena_message = athena_message
+
+
 @dataclass(frozen=True, slots=True)
 class Translation:
     """A query translated for DuckDB."""
@@ -72,9 +86,14 @@ class Translation:
 def parse_athena(sql: str, origin: str = "<sql>") -> exp.Expr:
     """Parse one Athena statement, with the origin and position in the error."""
     try:
-        statements = [s for s in sqlglot.parse(sql, read=READ_DIALECT) if s is not None]
+        statements = [s for s in functions.parse(sql) if s is not None]
     except ParseError as err:
         raise DialectError(f"{origin}: not valid {READ_DIALECT} SQL: {err}") from err
+    except (AttributeError, TypeError, ValueError, IndexError) as err:
+        # sqlglot can trip over malformed input instead of raising ParseError
+        raise DialectError(
+            f"{origin}: not valid {READ_DIALECT} SQL ({type(err).__name__}: {err})"
+        ) from err
     if len(statements) != 1:
         raise DialectError(f"{origin}: expected exactly one statement, found {len(statements)}")
     return statements[0]
@@ -110,10 +129,15 @@ def _typed(
             quote_identifiers=False,
             identify=False,
         )
+        return annotate_types(qualified, schema=_untyped(schema), dialect=READ_DIALECT)
     except OptimizeError as err:
         tables = ", ".join(f"{db}.{t}" for db, ts in schema.items() for t in ts)
         raise DialectError(f"{origin}: {err} (tables: {tables})") from err
-    return annotate_types(qualified, schema=_untyped(schema), dialect=READ_DIALECT)
+    except (AttributeError, TypeError, ValueError, KeyError) as err:
+        # sqlglot's optimizer can trip over a malformed call instead of raising OptimizeError
+        raise DialectError(
+            f"{origin}: cannot resolve the query ({type(err).__name__}: {err})"
+        ) from err
 
 
 def _is_text(node: exp.Expr) -> bool:
@@ -165,27 +189,22 @@ def partition_warnings(typed: exp.Expr) -> list[str]:
     return warnings
 
 
-def _date_diff_as_date_sub(node: exp.Expr) -> exp.Expr:
-    """Trino ``date_diff(unit, a, b)`` counts complete units, like DuckDB ``date_sub``."""
-    if not isinstance(node, exp.DateDiff):
-        return node
-    unit = node.args.get("unit")
-    unit_name = (unit.name if unit is not None else "day").lower()
-    return exp.Anonymous(
-        this="DATE_SUB",
-        expressions=[exp.Literal.string(unit_name), node.expression, node.this],
-    )
-
-
 def _athena_output_names(typed: exp.Expr) -> None:
-    """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``."""
+    """Rename sqlglot's ``_col_N`` aliases for unnamed select items to Athena's ``_colN``, and
+    the references to them (qualify turns ``ORDER BY 1`` into ``ORDER BY _col_0``)."""
     if not isinstance(typed, exp.Select):
         return
+    renamed = {}
     for item in typed.expressions:
         if isinstance(item, exp.Alias):
             match = _SQLGLOT_UNNAMED.match(item.alias)
             if match:
-                item.set("alias", exp.to_identifier(f"_col{match.group(1)}"))
+                renamed[item.alias] = f"_col{match.group(1)}"
+                item.set("alias", exp.to_identifier(renamed[item.alias]))
+    for clause in ("order", "group", "having", "qualify"):
+        for column in (typed.args.get(clause) or exp.Null()).find_all(exp.Column):
+            if not column.table and column.name in renamed:
+                column.set("this", exp.to_identifier(renamed[column.name]))
 
 
 def to_duckdb(
@@ -202,12 +221,19 @@ def to_duckdb(
     (the local Athena parses each statement once).
     """
     parsed = parsed if parsed is not None else parse_athena(sql, origin)
+    try:
+        functions.check(parsed, sql)
+    except functions.FunctionNotFound as err:
+        raise FunctionNotFoundError(origin, str(err)) from err
     typed = _typed(parsed, database, origin, schema)
     errors = athena_type_errors(typed)
     if errors:
         raise DialectError(f"{origin}: " + "; ".join(errors))
     warnings = tuple(partition_warnings(typed))
-    rewritten = typed.transform(_date_diff_as_date_sub)
+    try:
+        rewritten = functions.expand(typed, sql)
+    except functions.FunctionNotFound as err:
+        raise FunctionNotFoundError(origin, str(err)) from err
     _athena_output_names(rewritten)
     duckdb_sql = rewritten.sql(WRITE_DIALECT, pretty=True)
     return Translation(sql, duckdb_sql, parsed, warnings)

@@ -22,9 +22,10 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from clickstream_common import schema
+from clickstream_common import compaction, schema
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -32,9 +33,24 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class DayFiles:
+    """One event day's Parquet: compacted files, files not compacted yet, compaction counts."""
+
+    compacted_files: int = 0
+    uncompacted_files: int = 0
+    rows: int = 0
+    duplicates_removed: int = 0
+    conflicts: int = 0
+    awaiting_delete: int = 0
+    republished_sources: int = 0
+    compacted: bool = False
+
+
+@dataclass
 class Inventory:
     """Counts at each stage; ``quarantine_by_reason`` maps reason -> records."""
 
+    events_prefix: str = schema.EVENTS_PREFIX
     raw_objects: int = 0
     raw_bytes: int = 0
     raw_keys: set[str] = field(default_factory=set, repr=False)
@@ -52,11 +68,21 @@ class Inventory:
     quarantine_records: int = 0
     quarantine_by_reason: Counter[str] = field(default_factory=Counter)
     rows_by_day: Counter[str] = field(default_factory=Counter)
+    #: Rows the compactor removed as duplicates (later arrivals of an event_id), per its manifests.
+    duplicates_removed: int = 0
+    #: Rows queries still see but that are on their way out: inputs of a committed compaction
+    #: not deleted yet (the window), and the folded rows of a source published again.
+    stale_rows: int = 0
+    #: Day -> files, compacted or not, and the compaction's counts.
+    days: dict[str, DayFiles] = field(default_factory=dict)
 
     @property
     def records_out(self) -> int:
-        """Every record that left the transformer, good or quarantined."""
-        return self.parquet_rows + self.quarantine_records
+        """Every record that left the transformer: in Parquet (once), quarantined, or removed by
+        the compactor as a duplicate."""
+        return (
+            self.parquet_rows - self.stale_rows + self.quarantine_records + self.duplicates_removed
+        )
 
     @property
     def stale_keys(self) -> list[str]:
@@ -91,7 +117,8 @@ class Inventory:
             f"raw={self.raw_objects} objects ({self.processed_objects} processed, "
             f"{len(self.stale_keys)} stale), "
             f"records_in={self.records_in}, parquet_rows={self.parquet_rows} "
-            f"in {self.parquet_files} files, quarantined={self.quarantine_records} {reasons}"
+            f"in {self.parquet_files} files, quarantined={self.quarantine_records} {reasons}, "
+            f"duplicates_removed={self.duplicates_removed}, stale_rows={self.stale_rows}"
         )
 
 
@@ -153,9 +180,11 @@ def take_inventory(
     events_prefix: str = schema.EVENTS_PREFIX,
     quarantine_prefix: str = schema.QUARANTINE_PREFIX,
     manifests_prefix: str = schema.MANIFESTS_PREFIX,
+    compaction_prefix: str = compaction.COMPACTION_PREFIX,
 ) -> Inventory:
-    """Count raw objects, processed sources, Parquet rows and quarantined records (by reason)."""
-    inv = Inventory()
+    """Count raw objects, processed sources, Parquet rows (by day, compacted or not), quarantined
+    records (by reason) and the duplicates the compactor removed."""
+    inv = Inventory(events_prefix=events_prefix)
     for obj in iter_objects(s3, raw_bucket, raw_prefix):
         if obj["Key"].endswith("/"):
             continue
@@ -173,15 +202,24 @@ def take_inventory(
             inv.processed_keys.add(doc["source_key"])
             inv.manifest_etags[doc["source_key"]] = bare_etag(doc.get("etag"))
             inv.records_in += int(doc.get("records_in", 0))
+    file_rows: dict[str, int] = {}
     for obj in iter_objects(s3, transformed_bucket, events_prefix):
         if not obj["Key"].endswith(".parquet"):
             continue
         rows = parquet_num_rows(s3, transformed_bucket, obj["Key"], obj["Size"])
+        file_rows[obj["Key"]] = rows
         inv.parquet_files += 1
         inv.parquet_rows += rows
         day = day_of_key(obj["Key"])
         if day:
             inv.rows_by_day[day] += rows
+            files = inv.days.setdefault(day, DayFiles())
+            files.rows += rows
+            if compaction.is_compacted(obj["Key"]):
+                files.compacted_files += 1
+            else:
+                files.uncompacted_files += 1
+    _count_compaction(s3, transformed_bucket, compaction_prefix, file_rows, inv)
     for obj in iter_objects(s3, transformed_bucket, quarantine_prefix):
         inv.quarantine_files += 1
         for entry in _jsonl(
@@ -190,6 +228,41 @@ def take_inventory(
             inv.quarantine_records += 1
             inv.quarantine_by_reason[str(entry.get("reason", "?"))] += 1
     return inv
+
+
+def _count_compaction(
+    s3: S3Client, bucket: str, prefix: str, file_rows: dict[str, int], inv: Inventory
+) -> None:
+    """Fold the compactor's day manifests into the counts (``clickstream_common.compaction``)."""
+    for obj in iter_objects(s3, bucket, prefix):
+        if not obj["Key"].endswith("/manifest.json"):
+            continue
+        body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+        manifest = compaction.parse_manifest(body)
+        if manifest is None:
+            continue
+        files = inv.days.setdefault(manifest.day, DayFiles())
+        files.compacted = bool(manifest.files)
+        duplicates = manifest.duplicate_rows
+        # The window: inputs of the committed run, still listed until they are deleted.
+        waiting = {v.key for v in manifest.pending_deletes}
+        stale = sum(file_rows.get(k, 0) for k in waiting)
+        files.awaiting_delete = sum(1 for k in waiting if k in file_rows)
+        # A folded source with a new delta: its folded rows give way at the next run.
+        day_prefix = compaction.day_prefix(date.fromisoformat(manifest.day), inv.events_prefix)
+        for key in file_rows:
+            if not key.startswith(day_prefix) or key in waiting:
+                continue
+            source = compaction.delta_source(key)
+            folded = manifest.sources.get(source) if source else None
+            if folded is not None:
+                files.republished_sources += 1
+                stale += folded.kept
+                duplicates -= folded.rows - folded.kept
+        files.duplicates_removed = duplicates
+        files.conflicts = manifest.conflicts
+        inv.stale_rows += stale
+        inv.duplicates_removed += duplicates
 
 
 def inventory_from_outputs(s3: S3Client, outputs: Mapping[str, Any]) -> Inventory:
@@ -201,4 +274,5 @@ def inventory_from_outputs(s3: S3Client, outputs: Mapping[str, Any]) -> Inventor
         raw_prefix=str(outputs.get("raw_prefix") or schema.RAW_PREFIX),
         events_prefix=str(outputs.get("events_prefix") or schema.EVENTS_PREFIX),
         quarantine_prefix=str(outputs.get("quarantine_prefix") or schema.QUARANTINE_PREFIX),
+        compaction_prefix=str(outputs.get("compaction_prefix") or compaction.COMPACTION_PREFIX),
     )

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from clickstream_common.compaction import COMPACTION_PREFIX
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
 
 MiB = 1 << 20
@@ -45,6 +46,8 @@ class TransformConfig:
     events_prefix: str = EVENTS_PREFIX
     quarantine_prefix: str = QUARANTINE_PREFIX
     manifests_prefix: str = MANIFESTS_PREFIX
+    #: Where the compactor keeps each day's state (read when a source is published again).
+    compaction_prefix: str = COMPACTION_PREFIX
     publish_lease_s: float = 300.0
     publish_wait_s: float = 60.0
 

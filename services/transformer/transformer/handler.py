@@ -13,7 +13,7 @@ write has its own event, so this one ends cleanly with one ``superseded`` log li
 when the pipeline finds a newer version already published (:mod:`transformer.ordering`).
 
 Environment: TRANSFORMED_BUCKET (required), EVENTS_PREFIX / QUARANTINE_PREFIX /
-MANIFESTS_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
+MANIFESTS_PREFIX, COMPACTION_PREFIX (defaults from the schema), LOG_LEVEL, SPOOL_DIR (default: system temp, /tmp
 on Lambda; each runtime process spools in its own subdirectory and removes those of dead
 processes when it starts, :mod:`transformer.spool`). boto3 comes from the Lambda runtime.
 """
@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from clickstream_common.compaction import COMPACTION_PREFIX
 from clickstream_common.schema import EVENTS_PREFIX, MANIFESTS_PREFIX, QUARANTINE_PREFIX
 from transformer import spool
 from transformer.config import TransformConfig
@@ -79,6 +80,7 @@ class HandlerSettings:
             events_prefix=_prefix(env.get("EVENTS_PREFIX"), EVENTS_PREFIX),
             quarantine_prefix=_prefix(env.get("QUARANTINE_PREFIX"), QUARANTINE_PREFIX),
             manifests_prefix=_prefix(env.get("MANIFESTS_PREFIX"), MANIFESTS_PREFIX),
+            compaction_prefix=_prefix(env.get("COMPACTION_PREFIX"), COMPACTION_PREFIX),
         )
         return cls(bucket, config, env.get("SPOOL_DIR") or None, env.get("LOG_LEVEL", "INFO"))
 

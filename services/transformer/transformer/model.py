@@ -88,6 +88,12 @@ class Stats:
     compressed: bool = False
     output_keys: list[str] = field(default_factory=list)
     deleted_keys: list[str] = field(default_factory=list)
+    #: Day files not uploaded: the day's compacted files already hold exactly these rows.
+    compacted_keys: list[str] = field(default_factory=list)
+    #: Day files this source no longer produces in a compacted day: emptied, not deleted.
+    emptied_keys: list[str] = field(default_factory=list)
+    #: Day files (new or emptied) over rows already compacted: the next compaction replaces them.
+    recompact_keys: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     #: Set when a newer version of the key was (being) published: nothing was published.
     superseded: str | None = None
@@ -123,6 +129,9 @@ class Stats:
             "compressed": self.compressed,
             "output_keys": list(self.output_keys),
             "deleted_keys": list(self.deleted_keys),
+            "compacted_keys": list(self.compacted_keys),
+            "emptied_keys": list(self.emptied_keys),
+            "recompact_keys": list(self.recompact_keys),
             "duration_s": round(self.duration_s, 6),
         }
 

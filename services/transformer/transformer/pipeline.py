@@ -33,6 +33,7 @@ import pyarrow as pa
 from clickstream_common.schema import REASON_BAD_COMPRESSION, REASON_DUPLICATE_EVENT_ID
 from transformer import ordering
 from transformer.block import BlockResult, process_block
+from transformer.compacted import CompactedDays
 from transformer.config import TransformConfig
 from transformer.decode import CorruptCompressionError, Readable, decoded_chunks
 from transformer.dedup import DuplicateFilter
@@ -159,11 +160,28 @@ def process_object(
         stats.duration_s = time.perf_counter() - started
         return stats
     current, claim_etag = claimed
+    # Published before: some of its days may be compacted already (transformer.compacted).
+    compacted = CompactedDays(sink, config, source) if current is not None else None
     for pending in pendings:
+        key = parquet.key_of(pending) if compacted is not None else None
+        if (
+            compacted is not None
+            and key is not None
+            and compacted.already_compacted(key, pending.path)
+        ):
+            pending.abort()
+            stats.compacted_keys.append(key)
+            continue
         pending.commit()
+    if compacted is not None:
+        stats.recompact_keys.extend(compacted.replacing)
     digest = source_digest(source)
     for key in sorted(ordering.keys_to_replace(current) - set(new_keys)):
         if digest in key:  # only ever delete what this source produced
+            if compacted is not None and key.endswith(".parquet") and compacted.retire(key):
+                stats.emptied_keys.append(key)
+                stats.recompact_keys.append(key)
+                continue
             sink.delete(key)
             stats.deleted_keys.append(key)
     stats.output_keys = new_keys

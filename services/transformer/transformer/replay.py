@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from clickstream_common.compaction import day_of_prefix_key
 from clickstream_common.process import exit_now
 from clickstream_common.schema import RAW_PREFIX
 from transformer import spool
@@ -71,6 +72,8 @@ class Summary:
         self.written = 0
         self.reasons: Counter[str] = Counter()
         self.unreconciled: list[str] = []
+        #: Compacted days holding new rows of a replayed source until their next compaction.
+        self.recompact_days: set[str] = set()
 
     def add(self, stats: Stats) -> None:
         self.objects += 1
@@ -79,6 +82,10 @@ class Summary:
         self.reasons.update(stats.quarantined_by_reason)
         if not stats.reconciled:
             self.unreconciled.append(stats.source.uri)
+        for key in stats.recompact_keys:
+            day = day_of_prefix_key(key)
+            if day is not None:
+                self.recompact_days.add(day.isoformat())
 
     @property
     def ok(self) -> bool:
@@ -98,6 +105,13 @@ class Summary:
             f"reconciliation:      in - written - quarantined = {balance} "
             + ("(OK)" if balance == 0 and not self.unreconciled else "(MISMATCH)")
         )
+        if self.recompact_days:
+            days = sorted(self.recompact_days)
+            lines.append(
+                f"compacted days with changed rows: {', '.join(days)}: until they are compacted "
+                "again (the next scheduled run, or now: make compact DAY=...) queries see the old "
+                "and the new rows"
+            )
         lines += [f"FAILED: {f}" for f in self.failed]
         return "\n".join(lines)
 

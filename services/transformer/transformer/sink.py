@@ -43,6 +43,8 @@ class Sink(Protocol):
 
     def read(self, key: str) -> bytes | None: ...
 
+    def exists(self, key: str) -> bool: ...
+
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
         """The object's bytes and ETag, ``(None, None)`` if it does not exist."""
         ...
@@ -101,6 +103,9 @@ class LocalSink:
         except FileNotFoundError:
             return None
 
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
         data = self.read(key)
         return data, (None if data is None else _md5(data))
@@ -134,6 +139,9 @@ class DiscardSink:
 
     def read(self, key: str) -> bytes | None:
         return None
+
+    def exists(self, key: str) -> bool:
+        return False
 
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
         return None, None
@@ -184,6 +192,15 @@ class S3Sink:
 
     def read(self, key: str) -> bytes | None:
         return self.read_tagged(key)[0]
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return False
+            raise
+        return True
 
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
         """The object's bytes and ETag, or ``(None, None)`` if it does not exist.

@@ -152,6 +152,10 @@ class PartitionedParquetWriter:
     def keys(self) -> list[str]:
         return sorted(s.key for s in self._days.values())
 
+    def key_of(self, pending: Pending) -> str | None:
+        """The output key ``pending`` (returned by :meth:`close`) publishes; None if not ours."""
+        return next((s.key for s in self._days.values() if s.pending is pending), None)
+
     def abort(self) -> None:
         with contextlib.suppress(Exception):  # already failing: the first error is the one raised
             self._wait()

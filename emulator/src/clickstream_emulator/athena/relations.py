@@ -87,8 +87,11 @@ def table_not_found(sql: str, node: exp.Expr | None, db: str, name: str) -> Quer
 
 
 def dialect_failure(sql: str, message: str) -> QueryFailed:
-    """A dialect-guard refusal in Athena's words (COLUMN_NOT_FOUND, TYPE_MISMATCH...)."""
+    """A dialect-guard refusal in Athena's words (COLUMN_NOT_FOUND, TYPE_MISMATCH,
+    FUNCTION_NOT_FOUND...)."""
     message = re.sub(r"^[^:]*: ", "", message, count=1) if message.startswith("query") else message
+    if message.startswith("FUNCTION_NOT_FOUND: "):  # athena_local.functions words it as Athena
+        return QueryFailed(message, USER, 1006)
     missing = re.search(r"Column '\"?(\w+)\"?' could not be resolved", message)
     if missing:
         match = re.search(rf"\b{re.escape(missing.group(1))}\b", sql)

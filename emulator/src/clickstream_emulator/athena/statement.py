@@ -1,6 +1,8 @@
 """Parse a statement once, and say which kind it is: the dispatcher's input.
 
-sqlglot's Athena dialect parses queries, CTAS, INSERT, views, most DDL and DESCRIBE into trees;
+sqlglot's Athena dialect parses queries, CTAS, INSERT, views, most DDL and DESCRIBE into trees
+(through :func:`athena_local.functions.parse`, which keeps the Trino function calls that the
+translation expands for DuckDB, and records every call's name for ``FUNCTION_NOT_FOUND``);
 for the statements it keeps as a ``Command`` (``SHOW ...``, ``UNLOAD``, ``MSCK REPAIR TABLE``,
 ``ALTER TABLE ... ADD PARTITION``) the text after the keyword is kept for the statement's own
 module to read. A parse error is Athena's ``SYNTAX_ERROR: line L:C: ...``.
@@ -11,11 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from athena_local.dialect import READ_DIALECT
+from athena_local import functions
 from clickstream_emulator.athena.results import USER, QueryFailed
 
 # sqlglot logs a warning each time it keeps a statement as a Command: these are expected here.
@@ -85,7 +86,7 @@ def parse(sql: str) -> Statement:
     """The one parse of a statement (raises :class:`QueryFailed` with Athena's SYNTAX_ERROR)."""
     text = sql.strip().rstrip(";").strip()
     try:
-        trees = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
+        trees = [s for s in functions.parse(text) if s is not None]
     except ParseError as err:
         raise syntax_error(err) from err
     if len(trees) != 1:
