@@ -118,6 +118,19 @@ def _assert_compacted(s3: Any, outputs: dict[str, Any], distinct: int) -> pa.Tab
     return table
 
 
+def test_a_sweep_names_the_days_outside_it_that_wait(
+    day_loaded: list[str], s3: Any, outputs: dict[str, Any]
+) -> None:
+    """``make compact`` without a day sweeps the last days by the clock, so the loaded 2024 day
+    is outside it: the sweep leaves it alone and says how to compact it."""
+    proc = run_cli(["clickstream-compact"], timeout=300)
+    assert f"{DAY}: " not in proc.stdout, proc.stdout
+    hint = proc.stdout.strip().splitlines()[-1]
+    assert hint.startswith("outside the sweep, 1 day(s) hold files not compacted yet: "), hint
+    assert f"make compact DAY={DAY}" in hint, hint
+    assert len(_day_keys(s3, outputs)) == OBJECTS, "the sweep left the day alone"
+
+
 def test_compact_day_through_the_deployed_function(
     day_loaded: list[str], s3: Any, outputs: dict[str, Any]
 ) -> None:

@@ -1,4 +1,4 @@
-"""``clickstream-compact``: run the deployed compactor now (``make compact [DAY=YYYY-MM-DD]``).
+"""clickstream-compact: run the deployed compactor now (make compact [DAY=YYYY-MM-DD]).
 
 Invokes the function named by the Terraform output ``compactor_name`` synchronously, as the
 schedule would (no ``--day``: yesterday plus the sweep of the last days; ``--day``: that day),
@@ -28,6 +28,47 @@ def _line(day: dict[str, Any]) -> str:
     if day.get("repaired_deletes"):
         text += f"; finished {day['repaired_deletes']} deletes of an interrupted run"
     return text
+
+
+def _uncompacted_days(s3: Any, bucket: str, events_prefix: str) -> list[str]:
+    """Days under ``events/`` that hold a file the compactor has not folded yet (one LIST)."""
+    from clickstream_common import compaction
+    from clickstream_common.inventory import iter_objects
+
+    days = {
+        day.isoformat()
+        for obj in iter_objects(s3, bucket, events_prefix)
+        if compaction.delta_source(obj["Key"]) is not None
+        and (day := compaction.day_of_prefix_key(obj["Key"], events_prefix)) is not None
+    }
+    return sorted(days)
+
+
+def _hint_outside_sweep(answered: set[str]) -> str | None:
+    """After a sweep: name the days it did not look at that still hold uncompacted files.
+
+    The sweep covers yesterday and the last ``compaction_sweep_days`` days by the clock, so a
+    backfill, a replay of old raw objects or the demo's fixed 2024 dates are never swept; saying
+    so beats a silent "nothing to do".
+    """
+    import boto3
+
+    from clickstream_common import schema
+    from clickstream_common.outputs import load_outputs
+
+    outputs = load_outputs()
+    bucket = str(outputs["transformed_bucket"])
+    prefix = str(outputs.get("events_prefix") or schema.EVENTS_PREFIX)
+    outside = [
+        d for d in _uncompacted_days(boto3.client("s3"), bucket, prefix) if d not in answered
+    ]
+    if not outside:
+        return None
+    shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+    return (
+        f"outside the sweep, {len(outside)} day(s) hold files not compacted yet: {shown} "
+        f"(compact one with `make compact DAY={outside[0]}`)"
+    )
 
 
 def _day(value: str) -> date:
@@ -79,8 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(body, indent=1))
     else:
-        for day in body.get("days", []):
+        days = body.get("days", [])
+        for day in days:
             print(_line(day))
+        if not args.day and not args.function:
+            try:
+                hint = _hint_outside_sweep({str(d["day"]) for d in days})
+            except (BotoCoreError, ClientError, OutputsNotFoundError, KeyError) as exc:
+                hint = f"could not list the days outside the sweep: {' '.join(str(exc).split())}"
+            if hint:
+                print(hint)
     return 0
 
 
