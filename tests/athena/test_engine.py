@@ -47,6 +47,18 @@ def test_a_query_answers_with_athena_types_and_strings(cat: MemoryCatalog) -> No
     assert rows[2]["Data"][2] == {}  # NULL has no VarCharValue
 
 
+def test_arrays_maps_and_rows_print_as_trino_prints_them(cat: MemoryCatalog) -> None:
+    """Trino's text of nested values: [a, b], {k=v, ...}, {field=value}; null inside is null."""
+    outcome = run(
+        cat,
+        "SELECT ARRAY['x', NULL] AS a, MAP(ARRAY['k', 'n'], ARRAY[1, NULL]) AS m, "
+        "CAST(ROW(1, 'a') AS ROW(x INTEGER, y VARCHAR)) AS r, "
+        "map_agg(user_id, 1) AS agg FROM events WHERE day = '25'",
+    )
+    assert [c["Type"] for c in outcome.columns] == ["array", "map", "row", "map"]
+    assert outcome.rows == [["[x, null]", "{k=1, n=null}", "{x=1, y=a}", "{a=1, b=1}"]]
+
+
 def test_csv_is_quoted_like_athena_writes_it() -> None:
     columns = [{"Name": "a"}, {"Name": "b"}]
     assert results.csv_text(columns, [['x"y', None]]) == '"a","b"\n"x""y",\n'

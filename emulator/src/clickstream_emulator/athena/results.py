@@ -163,14 +163,21 @@ def athena_value(value: Any) -> str | None:
     if isinstance(value, bytes):
         return " ".join(f"{b:02x}" for b in value)
     if isinstance(value, list):
-        return "[" + ", ".join("null" if v is None else str(athena_value(v)) for v in value) + "]"
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={athena_value(v)}" for k, v in value.items()) + "}"
+        # a map (Arrow map, read as a dict) and a row (Arrow struct) both print as {k=v, ...}
+        return "{" + ", ".join(f"{_nested(k)}={_nested(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
+def _nested(value: Any) -> str:
+    """A value inside an array, map or row: Trino prints a null there as ``null``."""
+    return "null" if value is None else str(athena_value(value))
+
+
 def athena_rows(table: pa.Table) -> list[list[str | None]]:
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    # maps as dicts: Arrow's default, a list of (key, value) tuples, would print as a Python repr
+    columns = [table.column(i).to_pylist(maps_as_pydicts="lossy") for i in range(table.num_columns)]
     return [[athena_value(col[r]) for col in columns] for r in range(table.num_rows)]
 
 
