@@ -6,6 +6,9 @@ import pytest
 
 from clickstream_common import localstack, target
 
+#: Every test run ends in bounded time, even on a deadlock pytest-timeout cannot break.
+pytest_plugins = ("tests.hang_guard",)
+
 
 @pytest.fixture(scope="session")
 def localstack_endpoint() -> str:

@@ -15,6 +15,8 @@ Two routes to the same view, chosen by the source:
   pyarrow ships S3 support in its wheel. DuckDB pushes ``year/month/day`` filters into the Arrow
   scanner, which skips non-matching files before opening them. The same route also reads a
   local directory (``ArrowSource.local``), which the tests use to prove pruning without S3.
+  The dataset's filesystem must be pyarrow's own C++ one: DuckDB starts the Arrow scan with the
+  GIL held, so a filesystem implemented in Python can deadlock it (:func:`arrow_dataset`).
 
 Both routes present the table the way Glue catalogs it for Athena: data columns from the shared
 schema, then ``year``, ``month``, ``day`` as **strings**, and ``event_timestamp`` as a UTC
@@ -36,7 +38,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from athena_local.glue_table import CatalogTable, sql_type, strip_scheme, table_files
-from athena_local.recording_fs import RecordingHandler, recording
+from athena_local.scan_record import ScanRecorder, recording
 from clickstream_common.outputs import output
 from clickstream_common.schema import EVENTS_PREFIX, PARTITION_KEYS
 
@@ -73,13 +75,17 @@ class LocalDirSource:
 
 @dataclass(frozen=True)
 class ArrowSource:
-    """Transformed Parquet read through a pyarrow filesystem (S3, or local for tests)."""
+    """Transformed Parquet read through a pyarrow filesystem (S3, or local for tests).
+
+    With a ``recorder`` (``record=True``), every scan of the table tells it which files it read
+    (:mod:`athena_local.scan_record`): the pruning evidence of ``--explain`` and the tests.
+    """
 
     filesystem: pafs.FileSystem
     base: str
     label: str
     is_local: bool = False
-    recorder: RecordingHandler | None = field(default=None, compare=False)
+    recorder: ScanRecorder | None = field(default=None, compare=False)
 
     @classmethod
     def s3(cls, bucket: str, prefix: str = EVENTS_PREFIX, *, record: bool = False) -> ArrowSource:
@@ -97,10 +103,7 @@ class ArrowSource:
     def _make(
         cls, fs: pafs.FileSystem, base: str, label: str, is_local: bool, record: bool
     ) -> ArrowSource:
-        if not record:
-            return cls(fs, base, label, is_local)
-        wrapped, handler = recording(fs)
-        return cls(wrapped, base, label, is_local, handler)
+        return cls(fs, base, label, is_local, ScanRecorder() if record else None)
 
 
 Source = LocalDirSource | ArrowSource
@@ -134,7 +137,7 @@ def events_root(path: Path) -> Path:
 def parse_source(spec: str | None, record: bool = False) -> Source:
     """``s3`` (bucket from Terraform outputs), ``s3://bucket/prefix``, ``arrow:DIR`` or ``DIR``.
 
-    ``record`` wraps Arrow routes in the recording filesystem (for ``--explain``).
+    ``record`` gives Arrow routes a :class:`ScanRecorder` (for ``--explain``).
     """
     if spec in (None, "", "s3"):
         bucket = output("transformed_bucket")
@@ -209,7 +212,19 @@ def arrow_dataset(source: ArrowSource, table: CatalogTable, files: list[DataFile
     Each file carries its partition values as an expression, so DuckDB's filters on partition
     keys, pushed into the Arrow scanner, skip a file before opening it; the scanner fills the
     partition columns from the same expressions.
+
+    A filesystem implemented in Python (``pyarrow.fs.PyFileSystem``: a ``FileSystemHandler``,
+    an fsspec filesystem) is refused. DuckDB calls ``Scanner.to_reader()`` with the GIL held;
+    pyarrow 26 keeps it while that call waits on the scan's lock, and Arrow's threads take that
+    lock and then call the Python filesystem, which needs the GIL: every thread waits on a lock,
+    forever (5 of 74 runs of the correctness test hung that way).
     """
+    if isinstance(source.filesystem, pafs.PyFileSystem):
+        raise TypeError(
+            f"{source.label}: a filesystem implemented in Python "
+            f"({source.filesystem.type_name}) can deadlock DuckDB's Arrow scan; "
+            "read through pyarrow's own S3FileSystem or LocalFileSystem"
+        )
     partition_schema = table.partition_schema()
     expressions = []
     for f in files:
@@ -218,13 +233,14 @@ def arrow_dataset(source: ArrowSource, table: CatalogTable, files: list[DataFile
             value = pa.scalar(f.partition[key.name]).cast(key.type)
             guarantee = guarantee & (ds.field(key.name) == ds.scalar(value))
         expressions.append(guarantee)
-    return ds.FileSystemDataset.from_paths(
+    dataset = ds.FileSystemDataset.from_paths(
         [f.path for f in files],
         schema=pa.unify_schemas([table.data_schema(), partition_schema]),
         format=ds.ParquetFileFormat(),
         filesystem=source.filesystem,
         partitions=expressions,
     )
+    return dataset if source.recorder is None else recording(dataset, source.recorder)
 
 
 def _relation_sql(

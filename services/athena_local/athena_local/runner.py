@@ -100,15 +100,9 @@ class Runner:
 
         ``table`` is the Glue table (:mod:`athena_local.glue_table`); without one, the built-in
         ``events`` table of the event contract over the source's Hive folders.
-
-        A recording source is read by a Python filesystem handler, which Arrow's I/O threads call
-        back into under the GIL while DuckDB's scan threads also take it (to check for signals):
-        with several DuckDB threads that can deadlock, so a recorded run uses one thread.
         """
         db = table.database if table else resolve_database(database, source)
         table = table or catalog.default_table(source, db)
-        if threads is None and isinstance(source, ArrowSource) and source.recorder is not None:
-            threads = 1
         con = catalog.connect(threads)
         try:
             files = catalog.attach_table(con, source, table, allow_empty=allow_empty)
@@ -129,10 +123,7 @@ class Runner:
     @cached_property
     def file_stats(self) -> list[cost.FileStats]:
         """Parquet footers of every file, read once for all cost estimates."""
-        stats = cost.read_file_stats(self.source, self.files)
-        if isinstance(self.source, ArrowSource) and self.source.recorder:
-            self.source.recorder.reset()
-        return stats
+        return cost.read_file_stats(self.source, self.files)
 
     def translate(self, query: sql.QueryFile | str) -> tuple[sql.QueryFile, dialect.Translation]:
         """Render and translate one query (by name or file)."""
@@ -177,7 +168,8 @@ class Runner:
         """Run the query profiled and report which files it read.
 
         Native route: DuckDB's ``EXPLAIN (ANALYZE, FORMAT json)`` lists ``Total Files Read`` and
-        ``Filename(s)`` per Parquet scan. Arrow route: the recording filesystem saw the opens.
+        ``Filename(s)`` per Parquet scan. Arrow route: the scan recorder saw which files the Arrow
+        scanner was given under DuckDB's pushed-down filter (:mod:`athena_local.scan_record`).
         """
         _, translation = self.translate(query)
         if isinstance(self.source, ArrowSource):

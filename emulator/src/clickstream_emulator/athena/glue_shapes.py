@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from clickstream_common.catalog import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
+from clickstream_emulator.athena.results import athena_arrow_type
 
 VIEW_PREFIX = "/* Presto View: "
 VIEW_SUFFIX = " */"
@@ -29,11 +30,12 @@ VIEW_EXPANDED = "/* Presto View */"
 
 def hive_type(arrow_type: pa.DataType) -> str:
     """The Glue (Hive) type Athena catalogs for a result column of this Arrow type."""
+    arrow_type = athena_arrow_type(arrow_type)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "string"
-    if pa.types.is_int64(arrow_type) or pa.types.is_uint32(arrow_type):
+    if pa.types.is_int64(arrow_type):
         return "bigint"
-    if pa.types.is_int32(arrow_type) or pa.types.is_uint16(arrow_type):
+    if pa.types.is_int32(arrow_type):
         return "int"
     if pa.types.is_int16(arrow_type):
         return "smallint"

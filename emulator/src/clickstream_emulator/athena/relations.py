@@ -31,7 +31,13 @@ from athena_local.dialect import READ_DIALECT, DialectError, Schema, to_duckdb
 from athena_local.glue_table import CatalogTable, UnsupportedTableError, sql_type
 from clickstream_emulator.athena import glue_shapes
 from clickstream_emulator.athena.ports import Catalog
-from clickstream_emulator.athena.results import SYSTEM, USER, QueryFailed, not_supported
+from clickstream_emulator.athena.results import (
+    SYSTEM,
+    USER,
+    QueryFailed,
+    athena_types,
+    not_supported,
+)
 from clickstream_emulator.athena.statement import catalog_ok, parse, split_name
 
 #: A view may read a view... up to this depth (a cycle is an error, as on Athena).
@@ -317,7 +323,7 @@ class QueryRun:
         import duckdb
 
         try:
-            return self.con.sql(duckdb_sql).to_arrow_table()
+            return athena_types(self.con.sql(duckdb_sql).to_arrow_table())
         except duckdb.InterruptException as err:
             raise cancelled() from err
         except duckdb.Error as err:

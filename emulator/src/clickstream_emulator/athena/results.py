@@ -107,13 +107,57 @@ def column_entry(name: str, athena_type: str, precision: int = 0, scale: int = 0
     }
 
 
+#: DuckDB's unsigned integers as Athena holds such values: Trino has no unsigned types and widens
+#: each to the next signed one that holds every value (its Parquet and MySQL readers do the
+#: same); UBIGINT needs ``decimal(20,0)``, the smallest decimal that holds 2^64 - 1.
+_UNSIGNED = {
+    pa.uint8(): pa.int16(),
+    pa.uint16(): pa.int32(),
+    pa.uint32(): pa.int64(),
+    pa.uint64(): pa.decimal128(20, 0),
+}
+
+
+def athena_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The Arrow type of a result column as Athena would type it; DuckDB's types otherwise kept.
+
+    DuckDB answers with unsigned integers Athena cannot have (``UTINYINT`` ... ``UBIGINT``):
+    they become ``smallint``, ``integer``, ``bigint`` and ``decimal(20,0)``, inside lists, maps
+    and structs too. ``HUGEINT`` needs nothing: DuckDB hands it to Arrow as ``decimal(38,0)``,
+    Athena's widest integer-valued type. The one place results are typed for Athena: the column
+    info, the Glue types of CTAS and views and the Parquet CTAS writes all follow it.
+    """
+    if arrow_type in _UNSIGNED:
+        return _UNSIGNED[arrow_type]
+    if pa.types.is_map(arrow_type):
+        return pa.map_(_athena_field(arrow_type.key_field), _athena_field(arrow_type.item_field))
+    if pa.types.is_list(arrow_type):
+        return pa.list_(_athena_field(arrow_type.value_field))
+    if pa.types.is_large_list(arrow_type):
+        return pa.large_list(_athena_field(arrow_type.value_field))
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([_athena_field(arrow_type.field(i)) for i in range(arrow_type.num_fields)])
+    return arrow_type
+
+
+def _athena_field(f: pa.Field) -> pa.Field:
+    return f.with_type(athena_arrow_type(f.type))
+
+
+def athena_types(table: pa.Table) -> pa.Table:
+    """``table`` with every column cast to :func:`athena_arrow_type` (itself when none changes)."""
+    schema = pa.schema([_athena_field(f) for f in table.schema], metadata=table.schema.metadata)
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
 def athena_type(arrow_type: pa.DataType) -> tuple[str, int, int]:
     """Athena's ColumnInfo type (and precision, scale) of a result column."""
+    arrow_type = athena_arrow_type(arrow_type)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "varchar", 2147483647, 0
-    if pa.types.is_int64(arrow_type) or pa.types.is_uint32(arrow_type):
+    if pa.types.is_int64(arrow_type):
         return "bigint", 19, 0
-    if pa.types.is_int32(arrow_type) or pa.types.is_uint16(arrow_type):
+    if pa.types.is_int32(arrow_type):
         return "integer", 10, 0
     if pa.types.is_int16(arrow_type):
         return "smallint", 5, 0
