@@ -315,14 +315,15 @@ e2e-happy: venv ## The happy path and the Athena API only (CI runs them against 
 	$(PYTEST) -m e2e -q tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py
 
 .PHONY: e2e-docker
-e2e-docker: venv ## Docker mode's proof (CI, after `make up STACK_MODE=docker`): the image boots offline, happy path, Athena API, executor, hot reload, data survives `make down`
+e2e-docker: venv ## Docker mode's proof (CI, after `make up STACK_MODE=docker`): the image boots offline, happy path, Athena API, compaction, executor, hot reload, data survives `make down`
 ifneq ($(STACK_MODE),docker)
 	@printf 'make e2e-docker: the stack mode is %s (%s): run it with STACK_MODE=docker\n' '$(STACK_MODE)' '$(subst ','\'',$(STACK_MODE_WHY))' >&2; exit 1
 endif
 	@# tests/stack after tests/e2e: the slow `make down` / `make up` test runs after the other e2e
 	@# tests, before those whose session fixtures (functions, roles) a restart would pull away
 	$(PYTEST) -m "docker or e2e" -q tests/docker tests/e2e/test_happy_path.py tests/e2e/test_athena_api.py \
-	  tests/e2e/test_dev_loop.py tests/e2e/test_data_survives_down.py tests/stack/test_lambda_executor.py
+	  tests/e2e/test_compaction.py tests/e2e/test_compaction_schedule.py tests/e2e/test_dev_loop.py \
+	  tests/e2e/test_data_survives_down.py tests/stack/test_lambda_executor.py
 
 .PHONY: parity
 parity: ## The AWS configuration on LocalStack: `make up ENV=dev` (fresh stack), then the happy path
