@@ -40,6 +40,37 @@ override_resource {
   }
 }
 
+# Each function's own policy document gets a JSON of its own (the mock's default is one for all),
+# so the assertions can tell which one a role policy is built on.
+override_data {
+  target = data.aws_iam_policy_document.transformer
+  values = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"TransformerOwn\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::t/*\"}]}"
+  }
+}
+
+override_data {
+  target = data.aws_iam_policy_document.compactor
+  values = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"CompactorOwn\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::c/*\"}]}"
+  }
+}
+
+# Roles get their real ARNs, so "the function runs its own role" means something.
+override_resource {
+  target = aws_iam_role.lambda["transformer"]
+  values = {
+    arn = "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-transformer"
+  }
+}
+
+override_resource {
+  target = aws_iam_role.lambda["compactor"]
+  values = {
+    arn = "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-compactor"
+  }
+}
+
 variables {
   # Only hashed under a mock provider; the real zip comes from scripts/build_lambda.py.
   lambda_zip_path    = "tests/fixtures/transformer.zip"
@@ -183,6 +214,22 @@ run "dev_environment" {
   assert {
     condition     = length(distinct(concat([aws_iam_role.firehose.name], [for r in aws_iam_role.lambda : r.name]))) == 3
     error_message = "one role per service"
+  }
+
+  # Each function runs its own role, whose policy is its own statements plus the shared ones
+  # (its own log group only; no X-Ray statement with PassThrough tracing, no key without a CMK).
+  assert {
+    condition = alltrue([
+      for k, f in aws_lambda_function.this : (
+        f.role == aws_iam_role.lambda[k].arn &&
+        aws_iam_role.lambda[k].name == f.function_name &&
+        aws_iam_role_policy.lambda[k].role == aws_iam_role.lambda[k].id &&
+        data.aws_iam_policy_document.lambda[k].source_policy_documents == tolist([local.function_policies[k].document.json]) &&
+        [for st in data.aws_iam_policy_document.lambda[k].statement : st.sid] == ["WriteOwnLogs"] &&
+        data.aws_iam_policy_document.lambda[k].statement[0].resources == toset(["${aws_cloudwatch_log_group.lambda[k].arn}:*"])
+      )
+    ]) && length(aws_lambda_function.this) == 2 && aws_iam_role_policy.lambda["compactor"].name == "compact-events"
+    error_message = "each function must run its own role: its own policy document plus writing to its own log group"
   }
 
   # --- Glue + Athena ---------------------------------------------------------------------------
@@ -361,7 +408,7 @@ run "compaction" {
     condition = (
       aws_lambda_function.this["compactor"].handler == "compactor.handler.lambda_handler" &&
       aws_lambda_function.this["compactor"].runtime == "python3.13" &&
-      aws_lambda_function.this["compactor"].role == aws_iam_role.lambda["compactor"].arn &&
+      aws_lambda_function.this["compactor"].role == "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-compactor" &&
       aws_lambda_function.this["compactor"].environment[0].variables.TARGET_FILE_MB == "256" &&
       aws_lambda_function.this["compactor"].environment[0].variables.SWEEP_DAYS == "7" &&
       aws_lambda_function.this["compactor"].environment[0].variables.MIN_UNCOMPACTED_FILES == "1" &&
