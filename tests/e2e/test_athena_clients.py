@@ -9,6 +9,7 @@ runs them from their own environment. Nothing is mocked: the clients reach Local
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import decimal
 import json
@@ -75,27 +76,109 @@ def rows_of(values: Any) -> list[tuple[Any, ...]]:
 
 
 # ---------------------------------------------------------------------------- PyAthena
+def _frame_rows(frame: Any) -> list[tuple[Any, ...]]:
+    """Rows of a pandas or polars frame as plain tuples."""
+    if hasattr(frame, "iter_rows"):  # polars
+        return rows_of(frame.iter_rows())
+    return rows_of(frame.itertuples(index=False))
+
+
+def _sync_cursor_rows(connection: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every blocking and future-returning cursor of PyAthena that reaches LocalStack."""
+    from pyathena.async_cursor import AsyncCursor, AsyncDictCursor
+    from pyathena.cursor import DictCursor
+    from pyathena.pandas.async_cursor import AsyncPandasCursor
+    from pyathena.pandas.cursor import PandasCursor
+    from pyathena.polars.async_cursor import AsyncPolarsCursor
+    from pyathena.polars.cursor import PolarsCursor
+    from pyathena.s3fs.async_cursor import AsyncS3FSCursor
+    from pyathena.s3fs.cursor import S3FSCursor
+
+    got: dict[str, list[tuple[Any, ...]]] = {}
+    dicts = connection.cursor(DictCursor)
+    dicts.execute(SQL)
+    got["DictCursor"] = rows_of([tuple(r.values()) for r in dicts.fetchall()])
+    for name, cursor in {
+        "PandasCursor": connection.cursor(PandasCursor),
+        "PandasCursor(unload=True)": connection.cursor(PandasCursor, unload=True),
+    }.items():
+        got[name] = _frame_rows(cursor.execute(SQL).as_pandas())
+    for name, cursor in {
+        "PolarsCursor": connection.cursor(PolarsCursor),
+        "PolarsCursor(unload=True)": connection.cursor(PolarsCursor, unload=True),
+    }.items():
+        got[name] = _frame_rows(cursor.execute(SQL).as_polars())
+    s3fs = connection.cursor(S3FSCursor)
+    s3fs.execute(SQL)
+    got["S3FSCursor"] = rows_of(s3fs.fetchall())
+    for name, cursor_class in {
+        "AsyncCursor": AsyncCursor,
+        "AsyncDictCursor": AsyncDictCursor,
+        "AsyncS3FSCursor": AsyncS3FSCursor,
+        "AsyncPandasCursor": AsyncPandasCursor,
+        "AsyncPolarsCursor": AsyncPolarsCursor,
+    }.items():
+        _query_id, future = connection.cursor(cursor_class).execute(SQL)
+        result = future.result()
+        if name == "AsyncPandasCursor":
+            got[name] = _frame_rows(result.as_pandas())
+        elif name == "AsyncPolarsCursor":
+            got[name] = _frame_rows(result.as_polars())
+        elif name == "AsyncDictCursor":
+            got[name] = rows_of([tuple(r.values()) for r in result.fetchall()])
+        else:
+            got[name] = rows_of(result.fetchall())
+    return got
+
+
+async def _aio_cursor_rows(**connect_args: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """PyAthena's native asyncio cursors (``aio_connect``), unload included."""
+    from pyathena import aio_connect
+    from pyathena.aio.cursor import AioCursor, AioDictCursor
+    from pyathena.aio.pandas.cursor import AioPandasCursor
+    from pyathena.aio.polars.cursor import AioPolarsCursor
+    from pyathena.aio.s3fs.cursor import AioS3FSCursor
+
+    connection = await aio_connect(**connect_args)
+    got: dict[str, list[tuple[Any, ...]]] = {}
+    for name, cursor_class in {
+        "AioCursor": AioCursor,
+        "AioDictCursor": AioDictCursor,
+        "AioS3FSCursor": AioS3FSCursor,
+    }.items():
+        cursor = connection.cursor(cursor_class)
+        await cursor.execute(SQL)
+        rows = await cursor.fetchall()
+        got[name] = rows_of([tuple(r.values()) if isinstance(r, dict) else r for r in rows])
+    for unload in (False, True):
+        pandas_cursor = connection.cursor(AioPandasCursor, unload=unload)
+        await pandas_cursor.execute(SQL)
+        got[f"AioPandasCursor(unload={unload})"] = _frame_rows(await pandas_cursor.as_pandas())
+        polars_cursor = connection.cursor(AioPolarsCursor, unload=unload)
+        await polars_cursor.execute(SQL)
+        got[f"AioPolarsCursor(unload={unload})"] = _frame_rows(await polars_cursor.as_polars())
+    return got
+
+
 def test_every_pyathena_cursor_returns_the_same_rows(
     database: str, outputs: dict[str, Any]
 ) -> None:
-    """Every cursor that can reach LocalStack unchanged. The Arrow cursors cannot: PyAthena builds
-    their pyarrow S3FileSystem with no endpoint, and pyarrow ignores AWS_ENDPOINT_URL, so they read
-    from real S3 (see docs: What differs from Athena). Polars and Spark cursors need packages and
-    an Athena Spark workgroup this stack does not have."""
+    """Every cursor that can reach LocalStack unchanged: blocking, future-returning and asyncio;
+    tuple, dict, pandas, polars and S3FS results; pandas and polars through UNLOAD too. The Arrow
+    cursors cannot: PyAthena builds their pyarrow S3FileSystem with no endpoint, and pyarrow
+    ignores AWS_ENDPOINT_URL, so they read from real S3 (see docs: What differs from Athena).
+    Spark cursors need an Athena Spark workgroup (the Athena notebook API), which this stack does
+    not have."""
     from pyathena import connect
-    from pyathena.async_cursor import AsyncCursor, AsyncDictCursor
-    from pyathena.cursor import Cursor, DictCursor
-    from pyathena.pandas.async_cursor import AsyncPandasCursor
-    from pyathena.pandas.cursor import PandasCursor
-    from pyathena.s3fs.cursor import S3FSCursor
+    from pyathena.cursor import Cursor
 
-    staging = f"s3://{outputs['athena_results_bucket']}/pyathena/"
-    connection = connect(
-        s3_staging_dir=staging,
-        work_group=outputs["athena_workgroup"],
-        schema_name=database,
-        region_name=os.environ["AWS_DEFAULT_REGION"],
-    )
+    connect_args: dict[str, Any] = {
+        "s3_staging_dir": f"s3://{outputs['athena_results_bucket']}/pyathena/",
+        "work_group": outputs["athena_workgroup"],
+        "schema_name": database,
+        "region_name": os.environ["AWS_DEFAULT_REGION"],
+    }
+    connection = connect(**connect_args)
     plain = connection.cursor(Cursor)
     plain.execute(SQL)
     expected = rows_of(plain.fetchall())
@@ -116,32 +199,9 @@ def test_every_pyathena_cursor_returns_the_same_rows(
     assert len(expected) >= 5 and any(r[3] is None for r in expected)  # NULLs come through
     assert sum(r[1] for r in expected) == EVENTS
 
-    got: dict[str, list[tuple[Any, ...]]] = {}
-    dicts = connection.cursor(DictCursor)
-    dicts.execute(SQL)
-    got["DictCursor"] = rows_of([tuple(r.values()) for r in dicts.fetchall()])
-    for name, cursor in {
-        "PandasCursor": connection.cursor(PandasCursor),
-        "PandasCursor(unload=True)": connection.cursor(PandasCursor, unload=True),
-    }.items():
-        frame = cursor.execute(SQL).as_pandas()
-        got[name] = rows_of(frame.itertuples(index=False))
-    s3fs = connection.cursor(S3FSCursor)
-    s3fs.execute(SQL)
-    got["S3FSCursor"] = rows_of(s3fs.fetchall())
-    for name, cursor_class in {
-        "AsyncCursor": AsyncCursor,
-        "AsyncDictCursor": AsyncDictCursor,
-        "AsyncPandasCursor": AsyncPandasCursor,
-    }.items():
-        _query_id, future = connection.cursor(cursor_class).execute(SQL)
-        result = future.result()
-        if name == "AsyncPandasCursor":
-            got[name] = rows_of(result.as_pandas().itertuples(index=False))
-        elif name == "AsyncDictCursor":
-            got[name] = rows_of([tuple(r.values()) for r in result.fetchall()])
-        else:
-            got[name] = rows_of(result.fetchall())
+    got = _sync_cursor_rows(connection)
+    got.update(asyncio.run(_aio_cursor_rows(**connect_args)))
+    assert len(got) == 18, sorted(got)  # + Cursor itself: 19 ways to read a result
     for name, rows in got.items():
         assert rows == expected, name
 
