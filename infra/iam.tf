@@ -75,7 +75,10 @@ resource "aws_iam_role_policy" "firehose" {
   policy = data.aws_iam_policy_document.firehose.json
 }
 
-# --- Lambda (transformer) ----------------------------------------------------------------------
+# --- Lambda functions (lambda.tf) ------------------------------------------------------------------
+# One role per function, named like it. The role policy is the function's own statements (the
+# documents after this one) plus what every function needs, written once here: its own log group,
+# X-Ray when tracing is on, the key when a CMK is set.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -88,12 +91,62 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
+locals {
+  function_policies = {
+    transformer = { name = "transform-raw-objects", document = data.aws_iam_policy_document.transformer }
+    compactor   = { name = "compact-events", document = data.aws_iam_policy_document.compactor }
+  }
+}
+
 resource "aws_iam_role" "lambda" {
-  name               = "${local.name_prefix}-transformer"
+  for_each = local.functions
+
+  name               = each.value.name
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
 data "aws_iam_policy_document" "lambda" {
+  for_each = local.functions
+
+  source_policy_documents = [local.function_policies[each.key].document.json]
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_tracing_mode == "Active" ? [1] : []
+
+    content {
+      sid       = "XRayTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"] # X-Ray supports no resource-level permissions for these actions.
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.use_kms ? [1] : []
+
+    content {
+      sid       = "UseKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = local.kms_key_arns
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  for_each = local.functions
+
+  name   = local.function_policies[each.key].name
+  role   = aws_iam_role.lambda[each.key].id
+  policy = data.aws_iam_policy_document.lambda[each.key].json
+}
+
+# The transformer: reads raw/, writes its outputs, reads the compaction state, reports failures.
+data "aws_iam_policy_document" "transformer" {
   statement {
     sid       = "ReadRawObjects"
     actions   = ["s3:GetObject"]
@@ -158,53 +211,14 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
-  }
-
-  statement {
     sid       = "SendFailedEvents"
     actions   = ["sqs:SendMessage"]
     resources = [local.failure_queue_arn]
   }
-
-  dynamic "statement" {
-    for_each = var.lambda_tracing_mode == "Active" ? [1] : []
-
-    content {
-      sid       = "XRayTraces"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"] # X-Ray supports no resource-level permissions for these actions.
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.use_kms ? [1] : []
-
-    content {
-      sid       = "UseKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = local.kms_key_arns
-    }
-  }
 }
 
-resource "aws_iam_role_policy" "lambda" {
-  name   = "transform-raw-objects"
-  role   = aws_iam_role.lambda.id
-  policy = data.aws_iam_policy_document.lambda.json
-}
-
-# --- Lambda (compactor) -----------------------------------------------------------------------
-# Reads and rewrites events/ and its own state under compaction/; deletes only under events/
-# (the inputs it folded, by version). Never touches raw/, quarantine/ or manifests/.
-
-resource "aws_iam_role" "compactor" {
-  name               = "${local.name_prefix}-compactor"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-}
-
+# The compactor: reads and rewrites events/ and its own state under compaction/; deletes only
+# under events/ (the inputs it folded, by version). Never touches raw/, quarantine/ or manifests/.
 data "aws_iam_policy_document" "compactor" {
   statement {
     sid = "ReadWriteEventsAndState"
@@ -237,38 +251,6 @@ data "aws_iam_policy_document" "compactor" {
       values   = ["${local.events_prefix}*", "${local.compaction_prefix}*"]
     }
   }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.compactor.arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.lambda_tracing_mode == "Active" ? [1] : []
-
-    content {
-      sid       = "XRayTraces"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"] # X-Ray supports no resource-level permissions for these actions.
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.use_kms ? [1] : []
-
-    content {
-      sid       = "UseKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = local.kms_key_arns
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "compactor" {
-  name   = "compact-events"
-  role   = aws_iam_role.compactor.id
-  policy = data.aws_iam_policy_document.compactor.json
 }
 
 # --- Glue crawler (only in catalog_mode = "crawler") ----------------------------------------------------

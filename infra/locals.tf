@@ -74,14 +74,13 @@ locals {
 
   use_kms = var.kms_key_arn != ""
 
-  function_name      = "${local.name_prefix}-transformer"
-  failure_queue_name = "${local.function_name}-failures"
+  # The two functions (lambda.tf); each name also names its role, log group and zip.
+  transformer_name   = "${local.name_prefix}-transformer"
+  compactor_name     = "${local.name_prefix}-compactor"
+  failure_queue_name = "${local.transformer_name}-failures"
   # Known before the queue exists, so the Lambda's role (and with it the function) does not wait
   # for the queue's creation, which the AWS provider holds ~25 s for attribute propagation.
-  failure_queue_arn        = "arn:${local.partition}:sqs:${var.aws_region}:${local.account_id}:${local.failure_queue_name}"
-  lambda_log_group_name    = "/aws/lambda/${local.function_name}"
-  compactor_name           = "${local.name_prefix}-compactor"
-  compactor_log_group_name = "/aws/lambda/${local.compactor_name}"
+  failure_queue_arn = "arn:${local.partition}:sqs:${var.aws_region}:${local.account_id}:${local.failure_queue_name}"
   # "HH:MM" UTC -> the rule's cron: every day at that time.
   compaction_schedule     = format("cron(%d %d * * ? *)", tonumber(split(":", var.compaction_time_utc)[1]), tonumber(split(":", var.compaction_time_utc)[0]))
   firehose_name           = "${local.name_prefix}-events"
@@ -89,15 +88,7 @@ locals {
   firehose_log_stream     = "S3Delivery"
   crawler_log_group_arn   = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:/aws-glue/crawlers"
 
-  lambda_zip_path = abspath(startswith(var.lambda_zip_path, "/") ? var.lambda_zip_path : "${path.module}/${var.lambda_zip_path}")
-  # try(): `destroy` must work after `make clean` removed the zip; the upload's precondition
-  # reports a missing zip on create/update instead.
-  lambda_zip_md5       = try(filemd5(local.lambda_zip_path), null)
-  lambda_zip_sha256    = try(filebase64sha256(local.lambda_zip_path), null)
-  compactor_zip_path   = abspath(startswith(var.compactor_zip_path, "/") ? var.compactor_zip_path : "${path.module}/${var.compactor_zip_path}")
-  compactor_zip_md5    = try(filemd5(local.compactor_zip_path), null)
-  compactor_zip_sha256 = try(filebase64sha256(local.compactor_zip_path), null)
-  queries_dir          = startswith(var.queries_dir, "/") ? var.queries_dir : "${path.module}/${var.queries_dir}"
+  queries_dir = startswith(var.queries_dir, "/") ? var.queries_dir : "${path.module}/${var.queries_dir}"
   # Named queries are published only where Athena exists.
   query_files = var.enable_catalog ? fileset(local.queries_dir, "*.sql") : toset([])
 }

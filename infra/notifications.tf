@@ -3,7 +3,7 @@
 resource "aws_lambda_permission" "allow_raw_bucket" {
   statement_id   = "AllowS3InvokeFromRawBucket"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.transformer.function_name
+  function_name  = aws_lambda_function.this["transformer"].function_name
   principal      = "s3.amazonaws.com"
   source_arn     = aws_s3_bucket.this["raw"].arn
   source_account = local.account_id
@@ -14,7 +14,7 @@ resource "aws_s3_bucket_notification" "raw" {
 
   lambda_function {
     id                  = "raw-objects-to-transformer"
-    lambda_function_arn = aws_lambda_function.transformer.arn
+    lambda_function_arn = aws_lambda_function.this["transformer"].arn
     events              = ["s3:ObjectCreated:*"]
     filter_prefix       = local.raw_prefix
   }

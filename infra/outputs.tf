@@ -38,27 +38,27 @@ output "artifacts_bucket" {
 
 output "lambda_name" {
   description = "Transformer function name."
-  value       = aws_lambda_function.transformer.function_name
+  value       = aws_lambda_function.this["transformer"].function_name
 }
 
 output "lambda_arn" {
   description = "Transformer function ARN."
-  value       = aws_lambda_function.transformer.arn
+  value       = aws_lambda_function.this["transformer"].arn
 }
 
 output "lambda_log_group" {
   description = "CloudWatch log group of the transformer."
-  value       = aws_cloudwatch_log_group.lambda.name
+  value       = aws_cloudwatch_log_group.lambda["transformer"].name
 }
 
 output "compactor_name" {
   description = "Compactor function name (`make compact` invokes it)."
-  value       = aws_lambda_function.compactor.function_name
+  value       = aws_lambda_function.this["compactor"].function_name
 }
 
 output "compactor_log_group" {
   description = "CloudWatch log group of the compactor."
-  value       = aws_cloudwatch_log_group.compactor.name
+  value       = aws_cloudwatch_log_group.lambda["compactor"].name
 }
 
 output "compaction_schedule" {

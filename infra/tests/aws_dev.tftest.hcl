@@ -40,6 +40,37 @@ override_resource {
   }
 }
 
+# Each function's own policy document gets a JSON of its own (the mock's default is one for all),
+# so the assertions can tell which one a role policy is built on.
+override_data {
+  target = data.aws_iam_policy_document.transformer
+  values = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"TransformerOwn\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::t/*\"}]}"
+  }
+}
+
+override_data {
+  target = data.aws_iam_policy_document.compactor
+  values = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"CompactorOwn\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::c/*\"}]}"
+  }
+}
+
+# Roles get their real ARNs, so "the function runs its own role" means something.
+override_resource {
+  target = aws_iam_role.lambda["transformer"]
+  values = {
+    arn = "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-transformer"
+  }
+}
+
+override_resource {
+  target = aws_iam_role.lambda["compactor"]
+  values = {
+    arn = "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-compactor"
+  }
+}
+
 variables {
   # Only hashed under a mock provider; the real zip comes from scripts/build_lambda.py.
   lambda_zip_path    = "tests/fixtures/transformer.zip"
@@ -124,21 +155,21 @@ run "dev_environment" {
   # --- Lambda ----------------------------------------------------------------------------------
   assert {
     condition = (
-      aws_lambda_function.transformer.runtime == "python3.13" &&
-      aws_lambda_function.transformer.handler == "transformer.handler.lambda_handler" &&
-      aws_lambda_function.transformer.memory_size == 3008 &&
-      aws_lambda_function.transformer.timeout == 300
+      aws_lambda_function.this["transformer"].runtime == "python3.13" &&
+      aws_lambda_function.this["transformer"].handler == "transformer.handler.lambda_handler" &&
+      aws_lambda_function.this["transformer"].memory_size == 3008 &&
+      aws_lambda_function.this["transformer"].timeout == 300
     )
     error_message = "transformer must be python3.13, transformer.handler.lambda_handler, 3008 MB / 300 s on AWS"
   }
 
   assert {
-    condition     = aws_lambda_function.transformer.environment[0].variables["TRANSFORMED_BUCKET"] == aws_s3_bucket.this["transformed"].id
+    condition     = aws_lambda_function.this["transformer"].environment[0].variables["TRANSFORMED_BUCKET"] == aws_s3_bucket.this["transformed"].id
     error_message = "TRANSFORMED_BUCKET must name the transformed bucket"
   }
 
   assert {
-    condition     = aws_lambda_function.transformer.source_code_hash == filebase64sha256("tests/fixtures/transformer.zip") && aws_s3_object.lambda_zip.source_hash == filemd5("tests/fixtures/transformer.zip")
+    condition     = aws_lambda_function.this["transformer"].source_code_hash == filebase64sha256("tests/fixtures/transformer.zip") && aws_s3_object.lambda_zip["transformer"].source_hash == filemd5("tests/fixtures/transformer.zip")
     error_message = "code hashes must follow the zip content, so a rebuilt zip redeploys"
   }
 
@@ -164,7 +195,7 @@ run "dev_environment" {
   # --- IAM -------------------------------------------------------------------------------------
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda] : [
+      for d in concat([data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.transformer, data.aws_iam_policy_document.compactor], values(data.aws_iam_policy_document.lambda)) : [
         for s in d.statement : [for a in s.actions : a != "*" && !endswith(a, ":*")]
       ]
     ]))
@@ -173,7 +204,7 @@ run "dev_environment" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.lambda] : [
+      for d in concat([data.aws_iam_policy_document.firehose, data.aws_iam_policy_document.transformer, data.aws_iam_policy_document.compactor], values(data.aws_iam_policy_document.lambda)) : [
         for s in d.statement : [for r in s.resources : r != "*"]
       ]
     ]))
@@ -181,8 +212,24 @@ run "dev_environment" {
   }
 
   assert {
-    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name])) == 2
+    condition     = length(distinct(concat([aws_iam_role.firehose.name], [for r in aws_iam_role.lambda : r.name]))) == 3
     error_message = "one role per service"
+  }
+
+  # Each function runs its own role, whose policy is its own statements plus the shared ones
+  # (its own log group only; no X-Ray statement with PassThrough tracing, no key without a CMK).
+  assert {
+    condition = alltrue([
+      for k, f in aws_lambda_function.this : (
+        f.role == aws_iam_role.lambda[k].arn &&
+        aws_iam_role.lambda[k].name == f.function_name &&
+        aws_iam_role_policy.lambda[k].role == aws_iam_role.lambda[k].id &&
+        data.aws_iam_policy_document.lambda[k].source_policy_documents == tolist([local.function_policies[k].document.json]) &&
+        [for st in data.aws_iam_policy_document.lambda[k].statement : st.sid] == ["WriteOwnLogs"] &&
+        data.aws_iam_policy_document.lambda[k].statement[0].resources == toset(["${aws_cloudwatch_log_group.lambda[k].arn}:*"])
+      )
+    ]) && length(aws_lambda_function.this) == 2 && aws_iam_role_policy.lambda["compactor"].name == "compact-events"
+    error_message = "each function must run its own role: its own policy document plus writing to its own log group"
   }
 
   # --- Glue + Athena ---------------------------------------------------------------------------
@@ -316,7 +363,7 @@ run "dev_crawler_mode" {
   }
 
   assert {
-    condition     = length(distinct([aws_iam_role.firehose.name, aws_iam_role.lambda.name, aws_iam_role.glue_crawler[0].name])) == 3
+    condition     = length(distinct(concat([aws_iam_role.firehose.name, aws_iam_role.glue_crawler[0].name], [for r in aws_iam_role.lambda : r.name]))) == 4
     error_message = "one role per service"
   }
 }
@@ -349,7 +396,7 @@ run "compaction" {
   assert {
     condition = (
       aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(30 1 * * ? *)" &&
-      aws_cloudwatch_event_target.compaction.arn == aws_lambda_function.compactor.arn &&
+      aws_cloudwatch_event_target.compaction.arn == aws_lambda_function.this["compactor"].arn &&
       aws_lambda_permission.compaction_schedule.principal == "events.amazonaws.com" &&
       aws_lambda_permission.compaction_schedule.source_arn == aws_cloudwatch_event_rule.compaction.arn &&
       output.compaction_schedule == "cron(30 1 * * ? *)"
@@ -359,22 +406,22 @@ run "compaction" {
 
   assert {
     condition = (
-      aws_lambda_function.compactor.handler == "compactor.handler.lambda_handler" &&
-      aws_lambda_function.compactor.runtime == "python3.13" &&
-      aws_lambda_function.compactor.role == aws_iam_role.compactor.arn &&
-      aws_lambda_function.compactor.environment[0].variables.TARGET_FILE_MB == "256" &&
-      aws_lambda_function.compactor.environment[0].variables.SWEEP_DAYS == "7" &&
-      aws_lambda_function.compactor.environment[0].variables.MIN_UNCOMPACTED_FILES == "1" &&
-      aws_lambda_function.compactor.environment[0].variables.COMPACTION_PREFIX == "compaction/" &&
-      aws_lambda_function.compactor.ephemeral_storage[0].size == 10240 &&
+      aws_lambda_function.this["compactor"].handler == "compactor.handler.lambda_handler" &&
+      aws_lambda_function.this["compactor"].runtime == "python3.13" &&
+      aws_lambda_function.this["compactor"].role == "arn:aws:iam::123456789012:role/clickstream-pipeline-dev-compactor" &&
+      aws_lambda_function.this["compactor"].environment[0].variables.TARGET_FILE_MB == "256" &&
+      aws_lambda_function.this["compactor"].environment[0].variables.SWEEP_DAYS == "7" &&
+      aws_lambda_function.this["compactor"].environment[0].variables.MIN_UNCOMPACTED_FILES == "1" &&
+      aws_lambda_function.this["compactor"].environment[0].variables.COMPACTION_PREFIX == "compaction/" &&
+      aws_lambda_function.this["compactor"].ephemeral_storage[0].size == 10240 &&
       aws_lambda_function_event_invoke_config.compactor.maximum_retry_attempts == 0
     )
     error_message = "the compactor runs its own role, 256 MiB files, a 7-day sweep with K = 1, and spills to 10 GB of /tmp"
   }
 
   assert {
-    condition = length(data.aws_iam_policy_document.compactor.statement) >= 4 && alltrue(flatten([
-      for s in data.aws_iam_policy_document.compactor.statement : [
+    condition = length(concat(data.aws_iam_policy_document.compactor.statement, data.aws_iam_policy_document.lambda["compactor"].statement)) >= 4 && alltrue(flatten([
+      for s in concat(data.aws_iam_policy_document.compactor.statement, data.aws_iam_policy_document.lambda["compactor"].statement) : [
         for a in s.actions : !strcontains(a, "Delete") || alltrue([
           for r in s.resources : startswith(r, "arn:aws:s3:::clickstream-pipeline-dev-transformed-123456789012/events/")
         ])
@@ -385,7 +432,7 @@ run "compaction" {
 
   assert {
     condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.compactor.statement : concat(
+      for s in concat(data.aws_iam_policy_document.compactor.statement, data.aws_iam_policy_document.lambda["compactor"].statement) : concat(
         [for a in s.actions : !strcontains(a, "*")],
         [for r in s.resources : !strcontains(r, "-raw-") && !strcontains(r, "/quarantine/") && !strcontains(r, "/manifests/")]
       )
@@ -395,7 +442,7 @@ run "compaction" {
 
   assert {
     condition = alltrue([
-      for s in data.aws_iam_policy_document.lambda.statement :
+      for s in concat(data.aws_iam_policy_document.transformer.statement, data.aws_iam_policy_document.lambda["transformer"].statement) :
       !anytrue([for r in s.resources : strcontains(r, "/compaction/")]) || s.actions == toset(["s3:GetObject"])
     ])
     error_message = "the transformer only reads the compaction state"

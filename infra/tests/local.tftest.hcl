@@ -68,9 +68,9 @@ run "local_environment" {
 
   assert {
     condition = (
-      aws_lambda_function.transformer.runtime == "python3.13" &&
-      aws_lambda_function.transformer.handler == "transformer.handler.lambda_handler" &&
-      length(aws_lambda_function.transformer.layers) == 0
+      aws_lambda_function.this["transformer"].runtime == "python3.13" &&
+      aws_lambda_function.this["transformer"].handler == "transformer.handler.lambda_handler" &&
+      length(aws_lambda_function.this["transformer"].layers) == 0
     )
     error_message = "same function definition locally, without AWS-published layers"
   }
@@ -81,7 +81,7 @@ run "local_compaction_schedule" {
   command = plan
 
   assert {
-    condition     = aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(30 1 * * ? *)" && aws_lambda_function.compactor.handler == "compactor.handler.lambda_handler"
+    condition     = aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(30 1 * * ? *)" && aws_lambda_function.this["compactor"].handler == "compactor.handler.lambda_handler"
     error_message = "the compactor and its daily rule are deployed locally as on AWS"
   }
 }
