@@ -89,3 +89,36 @@ def test_the_table_is_cast_once_so_values_glue_types_and_column_info_agree() -> 
 def test_the_glue_type_of_an_uncast_column_is_the_same() -> None:
     assert glue_shapes.hive_type(pa.uint64()) == "decimal(20,0)"
     assert glue_shapes.hive_type(pa.list_(pa.uint8())) == "array<smallint>"
+
+
+def test_each_primitive_has_its_athena_and_its_glue_name() -> None:
+    """One column of each primitive type DuckDB returns: ColumnInfo's name and precision, and the
+    Hive name Glue stores (which differs for text, 32-bit integers and bytes)."""
+    con = duckdb.connect()
+    try:
+        table = con.sql(
+            "SELECT 'a' AS s, 1::BIGINT AS i64, 1::INTEGER AS i32, 1::SMALLINT AS i16, "
+            "1::TINYINT AS i8, 1::DOUBLE AS f64, 1::FLOAT AS f32, true AS b, "
+            "TIMESTAMP '2024-12-25 10:00:00' AS ts, DATE '2024-12-25' AS d, 'x'::BLOB AS bin, "
+            "1.50::DECIMAL(12, 2) AS dec"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    got = {
+        f.name: (*results.athena_type(f.type)[:2], glue_shapes.hive_type(f.type))
+        for f in table.schema
+    }
+    assert got == {
+        "s": ("varchar", 2147483647, "string"),
+        "i64": ("bigint", 19, "bigint"),
+        "i32": ("integer", 10, "int"),
+        "i16": ("smallint", 5, "smallint"),
+        "i8": ("tinyint", 3, "tinyint"),
+        "f64": ("double", 17, "double"),
+        "f32": ("float", 17, "float"),
+        "b": ("boolean", 0, "boolean"),
+        "ts": ("timestamp", 3, "timestamp"),
+        "d": ("date", 0, "date"),
+        "bin": ("varbinary", 1073741824, "binary"),
+        "dec": ("decimal", 12, "decimal(12,2)"),
+    }

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from clickstream_common.catalog import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
-from clickstream_emulator.athena.results import athena_arrow_type
+from clickstream_emulator.athena.results import athena_arrow_type, primitive_type
 
 VIEW_PREFIX = "/* Presto View: "
 VIEW_SUFFIX = " */"
@@ -31,30 +31,11 @@ VIEW_EXPANDED = "/* Presto View */"
 def hive_type(arrow_type: pa.DataType) -> str:
     """The Glue (Hive) type Athena catalogs for a result column of this Arrow type."""
     arrow_type = athena_arrow_type(arrow_type)
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_int32(arrow_type):
-        return "int"
-    if pa.types.is_int16(arrow_type):
-        return "smallint"
-    if pa.types.is_int8(arrow_type):
-        return "tinyint"
-    if pa.types.is_float64(arrow_type):
-        return "double"
-    if pa.types.is_float32(arrow_type):
-        return "float"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp"
-    if pa.types.is_date(arrow_type):
-        return "date"
+    primitive = primitive_type(arrow_type)
+    if primitive is not None:
+        return primitive.hive
     if pa.types.is_decimal(arrow_type):
         return f"decimal({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
-        return "binary"
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return f"array<{hive_type(arrow_type.value_type)}>"
     if pa.types.is_map(arrow_type):

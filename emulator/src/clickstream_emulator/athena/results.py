@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,33 +150,56 @@ def athena_types(table: pa.Table) -> pa.Table:
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
+def _is_bytes(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type))
+
+
+@dataclass(frozen=True)
+class PrimitiveType:
+    """One primitive column type under its two names: Athena's in ``ColumnInfo`` (with the
+    precision it reports) and Hive's in the Glue catalog (``int``/``integer``,
+    ``string``/``varchar`` and ``binary``/``varbinary`` differ)."""
+
+    matches: Callable[[pa.DataType], bool]
+    athena: str
+    precision: int
+    hive: str
+
+
+#: Every primitive Arrow type a result column can have after :func:`athena_arrow_type`, the one
+#: table behind both ``ColumnInfo`` (:func:`athena_type`) and the Glue columns (glue_shapes).
+PRIMITIVE_TYPES: tuple[PrimitiveType, ...] = (
+    PrimitiveType(_is_text, "varchar", 2147483647, "string"),
+    PrimitiveType(pa.types.is_int64, "bigint", 19, "bigint"),
+    PrimitiveType(pa.types.is_int32, "integer", 10, "int"),
+    PrimitiveType(pa.types.is_int16, "smallint", 5, "smallint"),
+    PrimitiveType(pa.types.is_int8, "tinyint", 3, "tinyint"),
+    PrimitiveType(pa.types.is_float64, "double", 17, "double"),
+    PrimitiveType(pa.types.is_float32, "float", 17, "float"),
+    PrimitiveType(pa.types.is_boolean, "boolean", 0, "boolean"),
+    PrimitiveType(pa.types.is_timestamp, "timestamp", 3, "timestamp"),
+    PrimitiveType(pa.types.is_date, "date", 0, "date"),
+    PrimitiveType(_is_bytes, "varbinary", 1073741824, "binary"),
+)
+
+
+def primitive_type(arrow_type: pa.DataType) -> PrimitiveType | None:
+    """The :data:`PRIMITIVE_TYPES` entry of an (Athena-mapped) Arrow type, None if not primitive."""
+    return next((p for p in PRIMITIVE_TYPES if p.matches(arrow_type)), None)
+
+
 def athena_type(arrow_type: pa.DataType) -> tuple[str, int, int]:
     """Athena's ColumnInfo type (and precision, scale) of a result column."""
     arrow_type = athena_arrow_type(arrow_type)
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "varchar", 2147483647, 0
-    if pa.types.is_int64(arrow_type):
-        return "bigint", 19, 0
-    if pa.types.is_int32(arrow_type):
-        return "integer", 10, 0
-    if pa.types.is_int16(arrow_type):
-        return "smallint", 5, 0
-    if pa.types.is_int8(arrow_type):
-        return "tinyint", 3, 0
-    if pa.types.is_float64(arrow_type):
-        return "double", 17, 0
-    if pa.types.is_float32(arrow_type):
-        return "float", 17, 0
-    if pa.types.is_boolean(arrow_type):
-        return "boolean", 0, 0
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp", 3, 0
-    if pa.types.is_date(arrow_type):
-        return "date", 0, 0
+    primitive = primitive_type(arrow_type)
+    if primitive is not None:
+        return primitive.athena, primitive.precision, 0
     if pa.types.is_decimal(arrow_type):
         return "decimal", arrow_type.precision, arrow_type.scale
-    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
-        return "varbinary", 1073741824, 0
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return "array", 0, 0
     if pa.types.is_struct(arrow_type):
