@@ -5,6 +5,8 @@
 #   terraform >= 1.7          applies infra/ (through tflocal); infra/versions.tf requires it
 #   Python <.python-version>  the project's one Python: the venv, LocalStack 4.14, the Lambda runtime
 #   python<X.Y> per extra Lambda runtime in LAMBDA_PYTHON_RUNTIMES (default: the project's)
+#   host mode: an x86_64 Linux machine (the Lambda's zip holds x86_64 Linux wheels and host mode
+#              runs it in a local Python process; docker mode runs it in a linux/amd64 container)
 # Exit 1 listing everything missing; quiet when all is there.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,6 +36,14 @@ for version in "${versions[@]}"; do
     missing+=("Python $version not found (the project's venv, LocalStack and the Lambda runtime python$version run on it): put python$version on PATH or 'pyenv install $version'")
   fi
 done
+
+if [[ "${STACK_MODE:-host}" == host ]]; then
+  os_name="$(uname -s)"
+  machine="$(uname -m)"
+  if [[ "$os_name" != Linux || "$machine" != x86_64 ]]; then
+    missing+=("host mode runs the Lambda's zip (x86_64 Linux wheels: pyarrow, DuckDB) in a local Python process, which cannot load them on $os_name $machine: start Docker (docker mode runs it in a linux/amd64 container) or use an x86_64 Linux machine")
+  fi
+fi
 
 if [[ ${#missing[@]} -gt 0 ]]; then
   for line in "${missing[@]}"; do

@@ -67,3 +67,41 @@ def test_an_extra_lambda_runtime_python_is_named(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.count("missing prerequisite") == 1, proc.stderr
     assert "Python 3.9 not found" in proc.stderr
+
+
+def test_host_mode_off_x86_64_linux_is_refused_in_one_line(tmp_path: Path) -> None:
+    """On a Mac or an ARM machine without Docker, host mode would deploy a zip whose x86_64
+    Linux wheels its local Python cannot load: `make up` says so before it starts anything.
+    (A ``uname`` on PATH stands in for such a machine; this one is x86_64 Linux.)"""
+    path = _path_with(tmp_path, "terraform", "python3.13")
+    shim = tmp_path / "bin" / "uname"
+    shim.write_text('#!/bin/sh\ncase "$1" in -s) echo Darwin ;; -m) echo arm64 ;; esac\n')
+    shim.chmod(0o755)
+    for mode, refused in (("host", True), ("docker", False)):
+        env = {"PATH": path, "HOME": str(tmp_path), "STACK_MODE": mode}
+        proc = subprocess.run(
+            [str(REPO / "scripts" / "prereqs.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == (1 if refused else 0), (mode, proc.stderr)
+        errors = proc.stderr.strip().splitlines()
+        if refused:
+            assert len(errors) == 1 and "Darwin arm64" in errors[0], proc.stderr
+            assert "docker mode" in errors[0]
+        else:
+            assert errors == [], proc.stderr
+    (tmp_path / "native").mkdir()
+    native = subprocess.run(
+        [str(REPO / "scripts" / "prereqs.sh")],
+        env={
+            "PATH": _path_with(tmp_path / "native", "terraform", "python3.13"),
+            "HOME": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert native.returncode == 0, native.stderr  # this machine: x86_64 Linux, host mode
