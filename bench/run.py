@@ -21,6 +21,7 @@ BENCHES = (
     "bench_athena_api",
     "bench_compaction",
     "bench_devloop",
+    "bench_emulation",
 )
 NEEDS_STACK = {"bench_freshness", "bench_athena_api", "bench_compaction", "bench_devloop"}
 
