@@ -326,3 +326,80 @@ def test_a_late_event_is_folded_in_by_the_next_sweep(
     assert days["2024-12-27"]["action"] == "nothing to do"
     table = _assert_compacted(s3, outputs, rows_before + 1)
     assert f"late-{run_id}" in table.column("event_id").to_pylist()
+
+
+KILL_BEFORE_COMMIT = """
+import os, sys
+from datetime import date
+from pathlib import Path
+import boto3
+from compactor.config import CompactorConfig
+from compactor.run import compact_day
+from compactor.store import S3Store
+
+real = S3Store.put_if
+calls = []
+def claim_then_die_at_commit(self, key, body, etag):
+    calls.append(key)
+    if len(calls) == 2:  # the claim went through, the new files are uploaded: die at the commit
+        os._exit(137)
+    return real(self, key, body, etag)
+S3Store.put_if = claim_then_die_at_commit
+compact_day(S3Store(boto3.client("s3"), sys.argv[1]), date.fromisoformat(sys.argv[2]),
+            CompactorConfig(memory_limit_mb=256, lease_s=float(sys.argv[4])), Path(sys.argv[3]),
+            explicit=True)
+"""
+LEASE_S = 20.0
+
+
+def test_a_run_that_dies_before_its_commit_is_taken_over_when_its_lease_ends(
+    day_loaded: list[str], s3: Any, outputs: dict[str, Any], run_id: str, tmp_path: Any
+) -> None:
+    """A crash after the new files are uploaded and before the manifest commits them: the
+    committed state is untouched, the orphan files are visible beside it (queries see the folded
+    rows twice), the day stays claimed until the dead run's lease ends, and the run after that
+    deletes the orphans and compacts: every figure holds again."""
+    rows_before = _assert_compacted(s3, outputs, len(_day_table(s3, outputs))).num_rows
+    committed_before = _manifest(s3, outputs).file_keys
+    extra = GenConfig(seed=77, start_ms=START_MS, end_ms=START_MS + 86_400_000 - 1, count=10)
+    new = [ln + b"\n" for r in generate_records(extra) for ln in r.data.split(b"\n") if ln.strip()]
+    s3.put_object(
+        Bucket=outputs["raw_bucket"], Key=f"raw/2024/12/27/11/orphan-{run_id}", Body=b"".join(new)
+    )
+    wait_for(
+        lambda: len(_day_keys(s3, outputs)),
+        lambda n: n == len(committed_before) + 1,
+        timeout=60,
+        what="the new object's delta in the compacted day",
+    )
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-c", KILL_BEFORE_COMMIT, outputs["transformed_bucket"]),
+            *(DAY.isoformat(), str(tmp_path), str(LEASE_S)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ},
+    )
+    assert proc.returncode == 137, proc.stderr[-2000:]
+    manifest = _manifest(s3, outputs)
+    assert manifest.file_keys == committed_before and not manifest.pending_deletes
+    assert manifest.claim is not None, "the dead run still holds the day"
+    orphans = [k for k in _day_keys(s3, outputs) if layout.is_compacted(k)]
+    assert len(orphans) == len(committed_before) + 1, "the uncommitted new file is listed"
+
+    busy = run_cli(["clickstream-compact", "--day", DAY.isoformat()], timeout=300)
+    assert f"{DAY}: busy (held by run {manifest.claim['run']} until" in busy.stdout, busy.stdout
+    assert set(orphans) <= set(_day_keys(s3, outputs)), "a busy run leaves the day alone"
+
+    time.sleep(max(0.0, float(manifest.claim["expires"]) - time.time()) + 1)
+    after = run_cli(["clickstream-compact", "--day", DAY.isoformat()], timeout=300)
+    assert f"{DAY}: compacted" in after.stdout, after.stdout
+    assert "removed 1 files of a run that died before its commit" in after.stdout, after.stdout
+    table = _assert_compacted(s3, outputs, rows_before + 10)
+    assert _manifest(s3, outputs).claim is None
+    dead = set(orphans) - set(committed_before)
+    assert len(dead) == 1 and not dead & set(_day_keys(s3, outputs)), "the orphan is deleted"
+    assert table.num_rows == rows_before + 10

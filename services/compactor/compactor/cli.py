@@ -25,6 +25,10 @@ def _line(day: dict[str, Any]) -> str:
             f"{day['rows_out']:,}, duplicates removed {day['duplicate_rows']:,} "
             f"(conflicting content: {day['conflicts']}), window {day['window_s']:.3f} s"
         )
+    if day.get("removed_dead_outputs"):
+        text += (
+            f"; removed {day['removed_dead_outputs']} files of a run that died before its commit"
+        )
     if day.get("repaired_deletes"):
         text += f"; finished {day['repaired_deletes']} deletes of an interrupted run"
     return text

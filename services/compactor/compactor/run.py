@@ -141,7 +141,14 @@ def compact_day(
         report.reason = f"deleted the {report.repaired_deletes} inputs of a committed run"
 
     if manifest is not None and manifest.claim and float(manifest.claim.get("expires", 0)) > now():
-        report.action, report.reason = "busy", f"held by run {manifest.claim.get('run')}"
+        expires = datetime.fromtimestamp(float(manifest.claim["expires"]), UTC)
+        report.action, report.reason = (
+            "busy",
+            (
+                f"held by run {manifest.claim.get('run')} until "
+                f"{expires.isoformat(timespec='seconds')}; a run that died keeps the day until then"
+            ),
+        )
         return report
 
     listing = store.listing(layout.day_prefix(day, config.events_prefix))
