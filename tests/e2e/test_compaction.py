@@ -236,7 +236,9 @@ def test_a_crawler_catalogs_the_compacted_day_as_the_terraform_table(
         glue.delete_database(Name=database)
 
 
-KILL = """
+#: A compactor run in a child process, with ``PATCH`` making it die somewhere (``os._exit``: like
+#: SIGKILL, no cleanup). argv: bucket, day, spool directory[, lease seconds].
+KILLED_RUN = """
 import os, sys
 from datetime import date
 from pathlib import Path
@@ -244,15 +246,40 @@ import boto3
 from compactor.config import CompactorConfig
 from compactor.run import compact_day
 from compactor.store import S3Store
-
+PATCH
+lease = {"lease_s": float(sys.argv[4])} if len(sys.argv) > 4 else {}
+compact_day(S3Store(boto3.client("s3"), sys.argv[1]), date.fromisoformat(sys.argv[2]),
+            CompactorConfig(memory_limit_mb=256, **lease), Path(sys.argv[3]), explicit=True)
+"""
+DIE_AFTER_FIRST_DELETE = """
 real = S3Store.delete_versions
 def delete_then_die(self, victims):
     real(self, victims[:1])
-    os._exit(137)  # killed between the write and the last delete: like SIGKILL, no cleanup
+    os._exit(137)  # killed between the write and the last delete
 S3Store.delete_versions = delete_then_die
-compact_day(S3Store(boto3.client("s3"), sys.argv[1]), date.fromisoformat(sys.argv[2]),
-            CompactorConfig(memory_limit_mb=256), Path(sys.argv[3]), explicit=True)
 """
+
+
+def _run_killed(patch: str, outputs: dict[str, Any], tmp_path: Any, *lease_s: str) -> None:
+    """Run the compactor on DAY in a child process that ``patch`` kills; it must die so."""
+    script = KILLED_RUN.replace("PATCH", patch)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            outputs["transformed_bucket"],
+            DAY.isoformat(),
+            str(tmp_path),
+            *lease_s,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ},
+    )
+    assert proc.returncode == 137, proc.stderr[-2000:]
 
 
 def test_a_kill_between_write_and_delete_is_repaired_by_the_next_run(
@@ -270,15 +297,7 @@ def test_a_kill_between_write_and_delete_is_repaired_by_the_next_run(
         timeout=60,
         what="the late object's delta in the compacted day",
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL, outputs["transformed_bucket"], DAY.isoformat(), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        env={**os.environ},
-    )
-    assert proc.returncode == 137, proc.stderr[-2000:]
+    _run_killed(DIE_AFTER_FIRST_DELETE, outputs, tmp_path)
     manifest = _manifest(s3, outputs)
     assert manifest.pending_deletes, "killed inside the window: the commit lists undeleted inputs"
     inv = inventory(s3, outputs)
@@ -328,15 +347,7 @@ def test_a_late_event_is_folded_in_by_the_next_sweep(
     assert f"late-{run_id}" in table.column("event_id").to_pylist()
 
 
-KILL_BEFORE_COMMIT = """
-import os, sys
-from datetime import date
-from pathlib import Path
-import boto3
-from compactor.config import CompactorConfig
-from compactor.run import compact_day
-from compactor.store import S3Store
-
+DIE_AT_COMMIT = """
 real = S3Store.put_if
 calls = []
 def claim_then_die_at_commit(self, key, body, etag):
@@ -345,9 +356,6 @@ def claim_then_die_at_commit(self, key, body, etag):
         os._exit(137)
     return real(self, key, body, etag)
 S3Store.put_if = claim_then_die_at_commit
-compact_day(S3Store(boto3.client("s3"), sys.argv[1]), date.fromisoformat(sys.argv[2]),
-            CompactorConfig(memory_limit_mb=256, lease_s=float(sys.argv[4])), Path(sys.argv[3]),
-            explicit=True)
 """
 LEASE_S = 20.0
 
@@ -372,18 +380,7 @@ def test_a_run_that_dies_before_its_commit_is_taken_over_when_its_lease_ends(
         timeout=60,
         what="the new object's delta in the compacted day",
     )
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-c", KILL_BEFORE_COMMIT, outputs["transformed_bucket"]),
-            *(DAY.isoformat(), str(tmp_path), str(LEASE_S)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        env={**os.environ},
-    )
-    assert proc.returncode == 137, proc.stderr[-2000:]
+    _run_killed(DIE_AT_COMMIT, outputs, tmp_path, str(LEASE_S))
     manifest = _manifest(s3, outputs)
     assert manifest.file_keys == committed_before and not manifest.pending_deletes
     assert manifest.claim is not None, "the dead run still holds the day"
